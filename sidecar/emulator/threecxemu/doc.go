@@ -52,7 +52,8 @@
 // principals, always empty), $search (case-insensitive match in string properties; a quoted
 // "phrase" is one term; terms are ANDed, OR separates alternatives) and $filter (eq ne lt gt le
 // ge, and or not, parentheses, contains startswith endswith tolower toupper; string, integer,
-// boolean, null and DateTimeOffset literals such as 2024-05-01T00:00:00Z). The answer is
+// boolean, null and DateTimeOffset literals such as 2024-05-01T00:00:00Z; enum properties take
+// 'Sso' or Pbx.GrantType'Sso' and reject names outside the enum). The answer is
 // {"@odata.context", "@odata.count" (only with $count=true), "value"}.
 //
 // Errors use the vendor envelope {"error":{"code","message","details":[{"code","message",

@@ -51,7 +51,7 @@ func New(opts Options) *Emulator {
 		opts.TokenLifetime = 60 * time.Minute
 	}
 	now := opts.Now()
-	tokens, _ := seedRefreshTokens(now)
+	tokens := seedRefreshTokens(now)
 	e := &Emulator{
 		opts:       opts,
 		secrets:    map[string]string{},

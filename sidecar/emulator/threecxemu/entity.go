@@ -64,7 +64,20 @@ func nullIf(c bool, v value) value {
 type property struct {
 	name string
 	kind kind
+	enum *enumType // for enum-typed string properties
 }
+
+// enumType is a vendor enumeration; $filter literals compared with it must name a member.
+type enumType struct {
+	name    string // as in $metadata, e.g. Pbx.GrantType
+	members []string
+}
+
+var (
+	grantType         = &enumType{"Pbx.GrantType", []string{"Password", "Support", "Sso", "OAuthClient", "ClientCredentials", "Provisioning"}}
+	revokeReason      = &enumType{"Pbx.RevokeReason", []string{"TooMany", "SetPassword", "InvalidatePassword", "Logout", "Manual"}}
+	transcriptionType = &enumType{"Pbx.TranscriptionType", []string{"Nothing", "Voicemail", "Recordings", "Both", "Inherit"}}
+)
 
 // entityType is a vendor entity: its properties, its navigation properties (accepted by
 // $expand) and the entity set name used in @odata.context.
@@ -90,37 +103,37 @@ func newEntityType(name string, props []property, navigation ...string) *entityT
 // Navigation properties are not stored; they appear only when expanded.
 var (
 	refreshTokenType = newEntityType("RefreshToken", []property{
-		{"ClientId", kindString},
-		{"Created", kindDateTime},
-		{"CreatedByIp", kindString},
-		{"CreatedByUserAgent", kindString},
-		{"DisplayName", kindString},
-		{"Expires", kindDateTime},
-		{"Id", kindInt},
-		{"LoginType", kindString},
-		{"OverrideConsoleRestrictions", kindBool},
-		{"ReasonRevoked", kindString},
-		{"Revoked", kindDateTime},
-		{"RevokedByIp", kindString},
-		{"RotateOnRefresh", kindBool},
-		{"Scopes", kindStrings},
-		{"SlidingExpiration", kindBool},
-		{"Token", kindString},
-		{"Used", kindDateTime},
-		{"UsedByIp", kindString},
-		{"UsedByUserAgent", kindString},
-		{"Username", kindString},
+		{"ClientId", kindString, nil},
+		{"Created", kindDateTime, nil},
+		{"CreatedByIp", kindString, nil},
+		{"CreatedByUserAgent", kindString, nil},
+		{"DisplayName", kindString, nil},
+		{"Expires", kindDateTime, nil},
+		{"Id", kindInt, nil},
+		{"LoginType", kindString, grantType},
+		{"OverrideConsoleRestrictions", kindBool, nil},
+		{"ReasonRevoked", kindString, revokeReason},
+		{"Revoked", kindDateTime, nil},
+		{"RevokedByIp", kindString, nil},
+		{"RotateOnRefresh", kindBool, nil},
+		{"Scopes", kindStrings, nil},
+		{"SlidingExpiration", kindBool, nil},
+		{"Token", kindString, nil},
+		{"Used", kindDateTime, nil},
+		{"UsedByIp", kindString, nil},
+		{"UsedByUserAgent", kindString, nil},
+		{"Username", kindString, nil},
 	}, "Client")
 
 	servicePrincipalType = newEntityType("ServicePrincipal", []property{
-		{"Id", kindInt},
-		{"Number", kindString},
-		{"TranscriptionMode", kindString},
-		{"CallControlEnabled", kindBool},
-		{"IsSystem", kindBool},
-		{"LastUsed", kindDateTime},
-		{"MyPhoneEnabled", kindBool},
-		{"XAPIEnabled", kindBool},
+		{"Id", kindInt, nil},
+		{"Number", kindString, nil},
+		{"TranscriptionMode", kindString, transcriptionType},
+		{"CallControlEnabled", kindBool, nil},
+		{"IsSystem", kindBool, nil},
+		{"LastUsed", kindDateTime, nil},
+		{"MyPhoneEnabled", kindBool, nil},
+		{"XAPIEnabled", kindBool, nil},
 	}, "Groups", "Peers")
 )
 
@@ -138,19 +151,29 @@ type record struct {
 func newRecord(et *entityType, vals []value, expanded map[string][]byte) *record {
 	r := &record{vals: vals, enc: make([][]byte, len(vals)), expanded: expanded}
 	r.id = int32(vals[et.index["Id"]].n)
-	full := []byte{'{'}
 	for i, p := range et.props {
-		b := strconv.AppendQuote(nil, p.name)
-		b = append(b, ':')
-		b = appendValue(b, p.kind, vals[i])
-		r.enc[i] = b
-		if i > 0 {
-			full = append(full, ',')
-		}
-		full = append(full, b...)
+		r.enc[i] = appendProperty(nil, p, vals[i])
 	}
-	r.full = append(full, '}')
+	r.full = appendObject(nil, et, vals)
 	return r
+}
+
+// appendObject writes vals as a JSON object with et's property names, in et's order.
+func appendObject(b []byte, et *entityType, vals []value) []byte {
+	b = append(b, '{')
+	for i, p := range et.props {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendProperty(b, p, vals[i])
+	}
+	return append(b, '}')
+}
+
+func appendProperty(b []byte, p property, v value) []byte {
+	b = strconv.AppendQuote(b, p.name)
+	b = append(b, ':')
+	return appendValue(b, p.kind, v)
 }
 
 // with returns a copy of r with some properties replaced.

@@ -2,6 +2,7 @@ package threecxemu
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,9 +12,11 @@ import (
 // 400 when the query is parsed, as the vendor's OData layer does, not as silent mismatches.
 type node struct {
 	kind     kind
-	nullable bool // a property that may be null, or the null literal
-	isNull   bool // the null literal itself
-	isBool   bool // a predicate
+	nullable bool      // a property that may be null, or the null literal
+	isNull   bool      // the null literal itself
+	isBool   bool      // a predicate
+	enum     *enumType // an enum-typed property
+	literal  *value    // a constant, known at parse time
 	eval     func(*record) value
 }
 
@@ -221,6 +224,12 @@ func (p *filterParser) comparison() (*node, error) {
 	if (left.isNull || right.isNull) && op != "eq" && op != "ne" {
 		return nil, fmt.Errorf("operator %s cannot be applied to null", op)
 	}
+	if err := checkEnumLiteral(left, right); err != nil {
+		return nil, err
+	}
+	if err := checkEnumLiteral(right, left); err != nil {
+		return nil, err
+	}
 	k := left.kind
 	if left.isNull {
 		k = right.kind
@@ -297,7 +306,7 @@ func (p *filterParser) primary() (*node, error) {
 		return n, nil
 	case tokString:
 		v := str(t.text)
-		return &node{kind: kindString, eval: func(*record) value { return v }}, nil
+		return &node{kind: kindString, literal: &v, eval: func(*record) value { return v }}, nil
 	case tokNumber:
 		n, err := strconv.ParseInt(t.text, 10, 64)
 		if err != nil {
@@ -332,6 +341,9 @@ func (p *filterParser) identifier(t token) (*node, error) {
 	if p.peek().kind == tokOpen {
 		return p.call(t)
 	}
+	if p.peek().kind == tokString {
+		return p.enumLiteral(t)
+	}
 	i, ok := p.et.index[t.text]
 	if !ok {
 		if p.et.navigation[t.text] {
@@ -339,8 +351,9 @@ func (p *filterParser) identifier(t token) (*node, error) {
 		}
 		return nil, fmt.Errorf("unknown property %s on %s at position %d", t.text, p.et.name, t.pos)
 	}
-	k := p.et.props[i].kind
-	return &node{kind: k, nullable: true, isBool: k == kindBool, eval: func(rec *record) value { return rec.vals[i] }}, nil
+	prop := p.et.props[i]
+	return &node{kind: prop.kind, nullable: true, isBool: prop.kind == kindBool, enum: prop.enum,
+		eval: func(rec *record) value { return rec.vals[i] }}, nil
 }
 
 func (p *filterParser) call(name token) (*node, error) {
@@ -386,6 +399,38 @@ func (p *filterParser) call(name token) (*node, error) {
 		}}, nil
 	}
 	return nil, fmt.Errorf("unknown function %s at position %d", name.text, name.pos)
+}
+
+// enumLiteral reads the typed form of an enum constant, Pbx.GrantType'Sso'.
+func (p *filterParser) enumLiteral(typeName token) (*node, error) {
+	lit := p.next()
+	for _, e := range []*enumType{grantType, revokeReason, transcriptionType} {
+		if e.name == typeName.text {
+			v := str(lit.text)
+			n := &node{kind: kindString, literal: &v, enum: e, eval: func(*record) value { return v }}
+			return n, checkEnumMember(e, lit.text)
+		}
+	}
+	return nil, fmt.Errorf("unknown type %s at position %d", typeName.text, typeName.pos)
+}
+
+// checkEnumLiteral rejects comparing an enum property with a constant outside the enum, as the
+// vendor's OData layer does.
+func checkEnumLiteral(prop, other *node) error {
+	if prop.enum == nil || other.literal == nil {
+		return nil
+	}
+	if other.enum != nil && other.enum != prop.enum {
+		return fmt.Errorf("cannot compare %s with %s", prop.enum.name, other.enum.name)
+	}
+	return checkEnumMember(prop.enum, other.literal.s)
+}
+
+func checkEnumMember(e *enumType, s string) error {
+	if slices.Contains(e.members, s) {
+		return nil
+	}
+	return fmt.Errorf("the string '%s' is not a valid %s constant (%s)", s, e.name, strings.Join(e.members, ", "))
 }
 
 func needBool(op string, operands ...*node) error {

@@ -79,6 +79,7 @@ func TestFilterOperators(t *testing.T) {
 		{"endswith(Username,'5')", func(it map[string]any) bool { return strings.HasSuffix(it["Username"].(string), "5") }},
 		{"Created lt " + cutoff.Format(time.RFC3339), func(it map[string]any) bool { return created(it).Before(cutoff) }},
 		{"Created ge " + cutoff.Format(time.RFC3339) + " and SlidingExpiration eq true", func(it map[string]any) bool { return !created(it).Before(cutoff) }},
+		{"LoginType eq Pbx.GrantType'Sso'", func(it map[string]any) bool { return it["LoginType"] == "Sso" }},
 		{"RotateOnRefresh eq false", func(it map[string]any) bool { return it["RotateOnRefresh"] == false }},
 		{"RotateOnRefresh", func(it map[string]any) bool { return it["RotateOnRefresh"] == true }},
 		{"DisplayName eq 'Liam O''Connor'", func(it map[string]any) bool { return it["DisplayName"] == "Liam O'Connor" }},

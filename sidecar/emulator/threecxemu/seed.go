@@ -1,7 +1,6 @@
 package threecxemu
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 )
@@ -49,12 +48,8 @@ func seedClients(now time.Time) []oauthClient {
 // seedRefreshTokens builds the sessions every emulator starts with: one or two per user, a few
 // already revoked or expired, and four belonging to the seeded service principal (its MyTokens).
 // Everything derives from now and the index, so two emulators with the same clock agree.
-func seedRefreshTokens(now time.Time) ([]*record, map[string]oauthClient) {
+func seedRefreshTokens(now time.Time) []*record {
 	clients := seedClients(now)
-	byID := map[string]oauthClient{}
-	for _, c := range clients {
-		byID[c.id] = c
-	}
 	var recs []*record
 	add := func(p person, c oauthClient, loginType string, age time.Duration, revoked string, expired bool) {
 		id := int64(len(recs) + 1)
@@ -126,26 +121,20 @@ func seedRefreshTokens(now time.Time) ([]*record, map[string]oauthClient) {
 		}
 		add(self, clients[4], "OAuthClient", time.Duration(6+i*20)*time.Hour, revoked, false)
 	}
-	return recs, byID
+	return recs
 }
 
+// oauthClientType is the part of Pbx.OAuthClient the emulator shows when Client is expanded.
+var oauthClientType = newEntityType("OAuthClient", []property{
+	{"ClientId", kindString, nil}, {"CreatedAt", kindDateTime, nil}, {"CreatedBy", kindString, nil},
+	{"Id", kindString, nil}, {"OverrideConsoleRestrictions", kindBool, nil}, {"Persistent", kindBool, nil},
+	{"Scopes", kindStrings, nil}, {"UsedAt", kindDateTime, nil},
+})
+
 func clientJSON(c oauthClient) []byte {
-	et := newEntityType("OAuthClient", []property{
-		{"ClientId", kindString}, {"CreatedAt", kindDateTime}, {"CreatedBy", kindString},
-		{"Id", kindString}, {"OverrideConsoleRestrictions", kindBool}, {"Persistent", kindBool},
-		{"Scopes", kindStrings}, {"UsedAt", kindDateTime},
-	})
-	b := []byte(`"Client":{`)
 	vals := []value{str(c.clientID), when(c.created), str("system"), str(c.id), boolean(false),
 		boolean(true), strs(c.scopes...), null()}
-	for i, p := range et.props {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, fmt.Sprintf("%q:", p.name)...)
-		b = appendValue(b, p.kind, vals[i])
-	}
-	return append(b, '}')
+	return appendObject([]byte(`"Client":`), oauthClientType, vals)
 }
 
 // servicePrincipalSeed is one API client configured under Admin Console > Integrations > API.
