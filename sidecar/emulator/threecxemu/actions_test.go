@@ -168,6 +168,9 @@ func TestSignInSetsLastUsed(t *testing.T) {
 
 func TestRoutingAnswersLikeThePBX(t *testing.T) {
 	p := newPBX(t, threecxemu.Options{})
+	if res := p.raw(http.MethodGet, "/xapi/v1/Nothing"); res.status != http.StatusUnauthorized {
+		t.Errorf("unknown XAPI path without a token: %d, want 401", res.status)
+	}
 	p.signIn()
 	for _, target := range []string{"/xapi/v1/Nothing", "/xapi/v1/SecurityTokens(1)/Pbx.Explode", "/elsewhere"} {
 		if res := p.raw(http.MethodGet, target); res.status != http.StatusNotFound {

@@ -58,8 +58,9 @@
 //
 // Errors use the vendor envelope {"error":{"code","message","details":[{"code","message",
 // "target"}]}}: 400 for a malformed key, naming target Id, or a bad query option, naming the
-// option ($filter, $orderby, ...); 404 for an unknown Id. Unknown paths get a bare 404 and a
-// wrong method a bare 405, as the PBX's router answers before OData.
+// option ($filter, $orderby, ...); 404 for an unknown Id. Under /xapi/v1/ authentication comes
+// first, for every path; then unknown paths get a bare 404 and a wrong method a bare 405, as
+// the web server's router answers before OData.
 //
 // The emulator is safe for concurrent use. Entities are immutable records with their JSON
 // precomputed; a change replaces the record, so listing only filters and concatenates bytes.

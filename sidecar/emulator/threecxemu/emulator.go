@@ -112,7 +112,7 @@ func findByID(recs []*record, id int32) int {
 const xapiPrefix = "/xapi/v1/"
 
 // ServeHTTP routes the token endpoint and the XAPI paths the emulator implements. Paths it does
-// not know get a bare 404, as the PBX's web server answers unknown routes.
+// not know get a bare 404 (after authentication, under /xapi/v1/).
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/connect/token":
@@ -158,6 +158,11 @@ func parseKey(raw string) (int32, *odataError) {
 }
 
 func (e *Emulator) serveXAPI(w http.ResponseWriter, r *http.Request) {
+	// Every XAPI path needs a current token, known or not, so authentication comes first.
+	caller, ok := e.authenticate(w, r)
+	if !ok {
+		return
+	}
 	rt, ok := parseRoute(r.URL.Path)
 	if !ok {
 		http.NotFound(w, r)
@@ -186,10 +191,6 @@ func (e *Emulator) serveXAPI(w http.ResponseWriter, r *http.Request) {
 	if r.Method != ep.method {
 		w.Header().Set("Allow", ep.method)
 		w.WriteHeader(http.StatusMethodNotAllowed)
-		return
-	}
-	caller, ok := e.authenticate(w, r)
-	if !ok {
 		return
 	}
 	if rt.hasKey {

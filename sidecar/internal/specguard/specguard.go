@@ -2,6 +2,9 @@
 // wrap an emulator (or any handler) and every request and response it sees is validated, with
 // what did not match collected as readable violations. It exists so an emulator cannot drift
 // from the vendor's published contract without a test noticing.
+//
+// Routing uses kin-openapi's gorillamux router, which matches OData key templates such as
+// /SecurityTokens({Id})/Pbx.RevokeToken (the package tests hold it to that).
 package specguard
 
 import (
