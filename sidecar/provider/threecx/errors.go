@@ -51,7 +51,7 @@ func apiProblem(resp *http.Response, body []byte) *action.Problem {
 		detail += ": " + up.Message
 	}
 	for _, e := range up.Errors {
-		if e.Field != "" {
+		if e.Field != "" && e.Message != up.Message {
 			detail += fmt.Sprintf(" (%s: %s)", e.Field, e.Message)
 		}
 	}
