@@ -1,9 +1,12 @@
 package action
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
 // ProblemBase prefixes every problem type URI. The URIs are part of the public
@@ -155,4 +158,22 @@ func KindForUpstreamStatus(status int) Kind {
 	default:
 		return KindUpstreamError
 	}
+}
+
+// UpstreamFailure names the failures the shared upstream client reports
+// itself: a destination the sidecar refuses to call, and a request that must
+// not be repeated and may or may not have taken effect. Providers call it
+// before their own mapping of transport errors; ok is false for any other
+// error.
+func UpstreamFailure(provider, what string, err error) (*Problem, bool) {
+	if r, refused := upstream.IsRefused(err); refused {
+		return NewProblem(KindDestinationRefused, "the sidecar does not call %s: %s", r.Host, r.Reason), true
+	}
+	var unknown *upstream.OutcomeUnknownError
+	if errors.As(err, &unknown) {
+		return NewProblem(KindOutcomeUnknown,
+			"%s (%s) failed after the request may have reached it, so it may or may not have been done; it was not repeated because repeating is not safe: %v",
+			provider, what, unknown.Err), true
+	}
+	return nil, false
 }

@@ -3,10 +3,12 @@
 package upstream
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 )
 
@@ -21,47 +23,88 @@ type TLSOptions struct {
 // Config is the process-wide policy for upstream calls.
 type Config struct {
 	ConnectTimeout time.Duration // dial + TLS handshake
-	RequestTimeout time.Duration // one whole upstream exchange
+	RequestTimeout time.Duration // one whole upstream exchange, retries included
 	// MaxConnsPerHost bounds concurrent connections to one upstream host;
 	// idle connections are kept up to the same number so bursts reuse them.
 	MaxConnsPerHost int
+	// MaxConcurrentPerHost bounds requests in flight to one upstream host
+	// (HTTP/2 multiplexes many on one connection); 0 means MaxConnsPerHost.
+	MaxConcurrentPerHost int
+	// Destinations says which upstream addresses may be called.
+	Destinations Destinations
+	// Retry bounds retries; a zero MaxAttempts means DefaultRetryPolicy.
+	Retry RetryPolicy
+	// Observer receives retries and refusals; nil for none.
+	Observer *Observer
+	// Lookup resolves host names; nil uses the system resolver. Tests
+	// inject answers here so DNS tricks can be tried without a network.
+	Lookup func(ctx context.Context, host string) ([]netip.Addr, error)
 }
 
 // DefaultConfig suits a sidecar on the same network as its upstreams.
 func DefaultConfig() Config {
-	return Config{ConnectTimeout: 5 * time.Second, RequestTimeout: 30 * time.Second, MaxConnsPerHost: 256}
+	return Config{ConnectTimeout: 5 * time.Second, RequestTimeout: 30 * time.Second, MaxConnsPerHost: 256, Retry: DefaultRetryPolicy(),
+		// A library default: the sidecar's own tests and emulators live on
+		// loopback. `tokenwarden serve` turns this off (see Destinations).
+		Destinations: Destinations{AllowLoopback: true}}
 }
 
 // Factory makes HTTP clients that share the process policy.
 type Factory struct {
-	cfg    Config
-	shared *http.Transport // for connections without TLS options
+	cfg     Config
+	guard   *guard
+	limiter *limiter
+	shared  http.RoundTripper // for connections without TLS options
 }
 
-// NewFactory returns a factory with the given policy.
-func NewFactory(cfg Config) *Factory {
-	if cfg.ConnectTimeout <= 0 || cfg.RequestTimeout <= 0 || cfg.MaxConnsPerHost <= 0 {
-		def := DefaultConfig()
-		if cfg.ConnectTimeout <= 0 {
-			cfg.ConnectTimeout = def.ConnectTimeout
-		}
-		if cfg.RequestTimeout <= 0 {
-			cfg.RequestTimeout = def.RequestTimeout
-		}
-		if cfg.MaxConnsPerHost <= 0 {
-			cfg.MaxConnsPerHost = def.MaxConnsPerHost
-		}
+// New returns a factory with the given policy. It fails only on an
+// allowlist entry it cannot read.
+func New(cfg Config) (*Factory, error) {
+	def := DefaultConfig()
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = def.ConnectTimeout
 	}
-	f := &Factory{cfg: cfg}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = def.RequestTimeout
+	}
+	if cfg.MaxConnsPerHost <= 0 {
+		cfg.MaxConnsPerHost = def.MaxConnsPerHost
+	}
+	if cfg.MaxConcurrentPerHost <= 0 {
+		cfg.MaxConcurrentPerHost = cfg.MaxConnsPerHost
+	}
+	if cfg.Retry.MaxAttempts <= 0 {
+		wait := cfg.Retry.Wait
+		cfg.Retry = def.Retry
+		cfg.Retry.Wait = wait
+	}
+	g, err := newGuard(cfg.Destinations, cfg.Lookup)
+	if err != nil {
+		return nil, err
+	}
+	f := &Factory{cfg: cfg, guard: g, limiter: &limiter{max: cfg.MaxConcurrentPerHost, sems: map[string]chan struct{}{}}}
 	f.shared = f.transport(nil)
+	return f, nil
+}
+
+// NewFactory is New for a policy already checked (Destinations.Validate):
+// it panics on an unreadable allowlist entry.
+func NewFactory(cfg Config) *Factory {
+	f, err := New(cfg)
+	if err != nil {
+		panic(err)
+	}
 	return f
 }
 
-func (f *Factory) transport(tlsCfg *tls.Config) *http.Transport {
-	dialer := &net.Dialer{Timeout: f.cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
-	return &http.Transport{
+// transport stacks the layers every upstream request goes through:
+// destination check, retries, per-host concurrency limit, then the pooled
+// connection whose dialler checks every resolved address.
+func (f *Factory) transport(tlsCfg *tls.Config) http.RoundTripper {
+	dialer := &net.Dialer{Timeout: f.cfg.ConnectTimeout, KeepAlive: 30 * time.Second, Control: f.guard.control}
+	base := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
+		DialContext:           f.guard.dialContext(dialer),
 		TLSClientConfig:       tlsCfg,
 		TLSHandshakeTimeout:   f.cfg.ConnectTimeout,
 		ForceAttemptHTTP2:     true,
@@ -71,6 +114,9 @@ func (f *Factory) transport(tlsCfg *tls.Config) *http.Transport {
 		IdleConnTimeout:       90 * time.Second,
 		ResponseHeaderTimeout: f.cfg.RequestTimeout,
 	}
+	limited := &limitTransport{next: base, limiter: f.limiter}
+	retried := &retryTransport{next: limited, policy: f.cfg.Retry, obs: f.cfg.Observer}
+	return &guardTransport{next: retried, guard: f.guard, obs: f.cfg.Observer}
 }
 
 // Client returns a client for one connection. Connections without TLS
@@ -87,10 +133,45 @@ func (f *Factory) Client(opts *TLSOptions) (*http.Client, error) {
 	return &http.Client{
 		Transport: rt,
 		Timeout:   f.cfg.RequestTimeout,
-		// Upstream APIs never need redirects to work; following one could
-		// send credentials somewhere the user did not configure.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		// Upstream APIs never need redirects to work, and following one
+		// could send credentials somewhere the user did not configure. A
+		// redirect towards a refused destination is named as such, so an
+		// SSRF attempt through a redirect reads as one.
+		CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+			if err := f.guard.checkTarget(req.Context(), req.URL.Hostname()); err != nil {
+				if r, ok := IsRefused(err); ok {
+					r.Reason += " (the upstream redirected there)"
+					f.cfg.Observer.refused(r)
+				}
+				return err
+			}
+			return http.ErrUseLastResponse
+		},
 	}, nil
+}
+
+// guardTransport refuses a host by name before anything is sent (this
+// also holds when a proxy does the dialling) and reports refusals.
+type guardTransport struct {
+	next  http.RoundTripper
+	guard *guard
+	obs   *Observer
+}
+
+func (t *guardTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if _, err := t.guard.checkName(req.URL.Hostname()); err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		r, _ := IsRefused(err)
+		t.obs.refused(r)
+		return nil, err
+	}
+	resp, err := t.next.RoundTrip(req)
+	if r, ok := IsRefused(err); ok {
+		t.obs.refused(r)
+	}
+	return resp, err
 }
 
 func (o *TLSOptions) config() (*tls.Config, error) {

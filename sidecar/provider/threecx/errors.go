@@ -119,6 +119,9 @@ func retryAfter(v string) int {
 
 // transportProblem names a failure that happened before any answer.
 func transportProblem(what string, err error) *action.Problem {
+	if p, ok := action.UpstreamFailure("3CX", what, err); ok {
+		return p
+	}
 	var netErr net.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
 // AppToken is the generated token. It is only ever written to the caller's
@@ -16,6 +17,10 @@ type AppToken struct {
 }
 
 func generateAppToken(ctx context.Context, c *Client, in idInput) (any, error) {
+	// Each call mints a new token: once a request may have reached the PBX
+	// it must not be sent again, or the caller would get a second token
+	// and never learn of the first.
+	ctx = upstream.WithRepeat(ctx, upstream.RepeatUnsafe)
 	var out struct {
 		Value string `json:"value"`
 	}

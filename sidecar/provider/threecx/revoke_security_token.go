@@ -3,6 +3,8 @@ package threecx
 import (
 	"context"
 	"net/http"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
 type idInput struct {
@@ -17,6 +19,9 @@ type Revoked struct {
 }
 
 func revokeSecurityToken(ctx context.Context, c *Client, in idInput) (any, error) {
+	// Revoking twice leaves the token as revoking once does, so the
+	// upstream client may retry it.
+	ctx = upstream.WithRepeat(ctx, upstream.RepeatSafe)
 	if _, err := c.do(ctx, http.MethodPost, entityPath("SecurityTokens", in.ID, "Pbx.RevokeToken"), nil, nil); err != nil {
 		return nil, err
 	}

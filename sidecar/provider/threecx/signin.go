@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
 // expirySkew renews a token this long before the PBX would refuse it, so a
@@ -56,7 +57,10 @@ func (s *signIn) token(ctx context.Context, stale string) (string, error) {
 	if t := s.usable(stale); t != "" {
 		return t, nil
 	}
-	tok, err := s.cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, s.http))
+	// A repeated token request only replaces a token nobody holds yet, so
+	// it may be retried even when the action itself may not.
+	ctx = upstream.WithRepeat(context.WithValue(ctx, oauth2.HTTPClient, s.http), upstream.RepeatSafe)
+	tok, err := s.cfg.Token(ctx)
 	s.signIns.Add(1)
 	if s.onSignIn != nil {
 		s.onSignIn()

@@ -1,0 +1,246 @@
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// Repeat says whether sending a request twice is harmless. Providers mark
+// each request; the retry layer reads the mark.
+type Repeat int
+
+const (
+	// RepeatByMethod trusts the method: GET, HEAD, OPTIONS, PUT and DELETE
+	// are idempotent (RFC 9110 §9.2.2), POST and PATCH are not.
+	RepeatByMethod Repeat = iota
+	// RepeatSafe marks a request whose repetition does no harm, such as a
+	// revocation: revoking twice leaves the same state as revoking once.
+	RepeatSafe
+	// RepeatUnsafe marks a request that must not be sent again once it may
+	// have reached the server, such as generating a new app token.
+	RepeatUnsafe
+)
+
+type repeatKey struct{}
+
+// WithRepeat marks every request made with ctx.
+func WithRepeat(ctx context.Context, r Repeat) context.Context {
+	return context.WithValue(ctx, repeatKey{}, r)
+}
+
+func repeatable(req *http.Request) bool {
+	r, _ := req.Context().Value(repeatKey{}).(Repeat)
+	switch r {
+	case RepeatSafe:
+		return true
+	case RepeatUnsafe:
+		return false
+	}
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// RetryPolicy bounds retries of failed upstream exchanges.
+type RetryPolicy struct {
+	// MaxAttempts counts the first try; 1 turns retries off.
+	MaxAttempts int
+	// BaseDelay is the first backoff; each retry doubles it up to MaxDelay,
+	// and the wait is drawn uniformly below that ("full jitter"), so a fleet
+	// of sidecars does not retry in step.
+	BaseDelay, MaxDelay time.Duration
+	// MaxElapsed bounds the time spent waiting between attempts. A
+	// Retry-After beyond what is left ends the retries and the answer goes
+	// back to the caller with its Retry-After.
+	MaxElapsed time.Duration
+	// Wait sleeps between attempts; nil uses a timer. Tests record the
+	// waits instead of sleeping.
+	Wait func(ctx context.Context, d time.Duration) error
+}
+
+// DefaultRetryPolicy retries up to three times within ten seconds.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxAttempts: 4, BaseDelay: 200 * time.Millisecond, MaxDelay: 3 * time.Second, MaxElapsed: 10 * time.Second}
+}
+
+// OutcomeUnknownError says a request that must not be repeated failed after
+// it may have reached the server: it may or may not have taken effect.
+type OutcomeUnknownError struct{ Err error }
+
+func (e *OutcomeUnknownError) Error() string {
+	return "the request may have reached the upstream before it failed: " + e.Err.Error()
+}
+func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
+
+// maxBuffered bounds how much of an answer the retry layer reads ahead; it
+// reads the body so that a truncated answer can be retried (or reported as
+// an unknown outcome) before the provider sees it.
+const maxBuffered = 64 << 20
+
+type retryTransport struct {
+	next   http.RoundTripper
+	policy RetryPolicy
+	obs    *Observer
+}
+
+func retryableStatus(code int) bool {
+	switch code {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	safe := repeatable(req)
+	tr := traceFrom(req.Context())
+	var waited time.Duration
+	for attempt := 1; ; attempt++ {
+		var wrote atomic.Bool
+		ctx := httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(true) }})
+		try := req.WithContext(ctx)
+		if attempt > 1 && req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			try.Body = body
+		}
+		tr.update(func(s *TraceSummary) { s.Attempts++ })
+		resp, err := t.next.RoundTrip(try)
+		if err == nil {
+			tr.update(func(s *TraceSummary) { s.LastStatus = resp.StatusCode })
+		}
+
+		var reason string
+		var after time.Duration
+		switch {
+		case err != nil:
+			if _, refused := IsRefused(err); refused || req.Context().Err() != nil {
+				return nil, err
+			}
+			if !safe && wrote.Load() {
+				return nil, &OutcomeUnknownError{Err: err}
+			}
+			reason = "connection error"
+		case retryableStatus(resp.StatusCode) && safe:
+			reason = "HTTP " + strconv.Itoa(resp.StatusCode)
+			after = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+		default:
+			if berr := buffer(resp); berr != nil {
+				if !safe {
+					return nil, &OutcomeUnknownError{Err: fmt.Errorf("reading the answer: %w", berr)}
+				}
+				err, reason = berr, "truncated answer"
+				resp = nil
+				break
+			}
+			return resp, nil
+		}
+
+		canRepeat := attempt < t.policy.MaxAttempts && (req.Body == nil || req.Body == http.NoBody || req.GetBody != nil)
+		delay := after
+		if delay == 0 {
+			delay = t.backoff(attempt)
+		}
+		if !canRepeat || waited+delay > t.policy.MaxElapsed {
+			if err != nil {
+				return nil, fmt.Errorf("after %d attempt(s): %w", attempt, err)
+			}
+			_ = buffer(resp)
+			return resp, nil
+		}
+		if resp != nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+		}
+		t.obs.retry(RetryEvent{Host: req.URL.Host, Method: req.Method, Path: req.URL.Path, Attempt: attempt, Reason: reason, Delay: delay})
+		tr.update(func(s *TraceSummary) { s.Retries++ })
+		if werr := t.wait(req.Context(), delay); werr != nil {
+			if err != nil {
+				return nil, err
+			}
+			return nil, werr
+		}
+		waited += delay
+	}
+}
+
+func (t *retryTransport) backoff(attempt int) time.Duration {
+	ceiling := t.policy.BaseDelay << (attempt - 1)
+	if ceiling > t.policy.MaxDelay || ceiling <= 0 {
+		ceiling = t.policy.MaxDelay
+	}
+	if ceiling <= 0 {
+		return 0
+	}
+	return rand.N(ceiling) + 1
+}
+
+func (t *retryTransport) wait(ctx context.Context, d time.Duration) error {
+	if t.policy.Wait != nil {
+		return t.policy.Wait(ctx, d)
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// retryAfter reads delay-seconds or an HTTP date (RFC 9110 §10.2.3).
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		if n < 0 {
+			return 0
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// buffer reads the body into memory, so a connection that dies mid-answer
+// is seen here. Answers over maxBuffered are passed through as streams.
+func buffer(resp *http.Response) error {
+	if _, done := resp.Body.(bufferedBody); done {
+		return nil
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBuffered))
+	if err != nil {
+		resp.Body.Close()
+		return err
+	}
+	if len(b) == maxBuffered {
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(b), resp.Body), resp.Body}
+		return nil
+	}
+	resp.Body.Close()
+	resp.Body = bufferedBody{bytes.NewReader(b)}
+	return nil
+}
+
+type bufferedBody struct{ *bytes.Reader }
+
+func (bufferedBody) Close() error { return nil }
