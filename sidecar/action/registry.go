@@ -48,6 +48,7 @@ type Registry struct {
 	actions   map[string]*actionEntry
 	ids       []string
 	sessions  *sessionCache
+	profiles  map[string]Profile
 	// CheckOutput validates every handler result against the action's output
 	// schema; tests turn it on so a drifting handler fails loudly.
 	CheckOutput bool
@@ -164,10 +165,14 @@ func (r *Registry) ConnectionSchema(provider string) (map[string]any, bool) {
 	return p.connSchema, true
 }
 
-// Envelope is the body of POST /v1/actions/{id}.
+// Envelope is the body of POST /v1/actions/{id}. The connection comes either
+// inline (Connection) or from a profile the sidecar keeps (Profile), so a
+// workflow credential can carry only a profile name and never the upstream
+// secret.
 type Envelope struct {
-	Connection json.RawMessage `json:"connection"`
-	Input      json.RawMessage `json:"input"`
+	Connection json.RawMessage `json:"connection,omitempty"`
+	Profile    string          `json:"profile,omitempty"`
+	Input      json.RawMessage `json:"input,omitempty"`
 }
 
 // ParseEnvelope reads a request body strictly: a JSON object with only the
@@ -180,7 +185,11 @@ func ParseEnvelope(body []byte) (Envelope, error) {
 		var field string
 		if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
 			field = strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
-			return env, InvalidInput([]FieldError{{Field: field, Message: "is not a known member of the request; use connection and input"}})
+			return env, InvalidInput([]FieldError{{Field: field, Message: "is not a known member of the request; use connection (or profile) and input"}})
+		}
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			return env, InvalidInput([]FieldError{{Field: typeErr.Field, Message: "must be a " + typeErr.Type.String() + ", not a JSON " + typeErr.Value}})
 		}
 		return env, NewProblem(KindMalformedRequest, "the body must be a JSON object {\"connection\": {...}, \"input\": {...}}: %v", err)
 	}
@@ -188,6 +197,78 @@ func ParseEnvelope(body []byte) (Envelope, error) {
 		return env, NewProblem(KindMalformedRequest, "the body holds more than one JSON value")
 	}
 	return env, nil
+}
+
+// Profile is a named connection the sidecar keeps, secrets resolved.
+type Profile struct {
+	Provider   string
+	Connection json.RawMessage
+}
+
+// SetProfiles validates every profile's connection against its provider's
+// schema and keeps them. Errors name every bad field of every profile
+// ("profiles.pbx.connection.baseUrl").
+func (r *Registry) SetProfiles(profiles map[string]Profile) error {
+	var errs []FieldError
+	kept := make(map[string]Profile, len(profiles))
+	for name, p := range profiles {
+		root := "profiles." + name
+		pe, ok := r.providers[p.Provider]
+		if !ok {
+			errs = append(errs, FieldError{Field: root + ".provider", Message: fmt.Sprintf("no provider %q; known providers: %s", p.Provider, strings.Join(r.ProviderIDs(), ", "))})
+			continue
+		}
+		conn, connErrs := r.validate(root+".connection", pe.connection, p.Connection, true)
+		if len(connErrs) > 0 {
+			errs = append(errs, connErrs...)
+			continue
+		}
+		kept[name] = Profile{Provider: p.Provider, Connection: conn}
+	}
+	if len(errs) > 0 {
+		sort.Slice(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
+		return InvalidInput(errs)
+	}
+	r.profiles = kept
+	return nil
+}
+
+// ProfileNames lists the profiles, sorted.
+func (r *Registry) ProfileNames() []string {
+	out := make([]string, 0, len(r.profiles))
+	for n := range r.profiles {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// connection picks the envelope's connection: inline or from a profile,
+// exactly one of the two.
+func (r *Registry) connection(provider string, env Envelope) (json.RawMessage, []FieldError) {
+	inline := len(bytes.TrimSpace(env.Connection)) > 0 && !bytes.Equal(bytes.TrimSpace(env.Connection), []byte("null"))
+	switch {
+	case inline && env.Profile != "":
+		msg := "send either connection or profile, not both"
+		return nil, []FieldError{{Field: "connection", Message: msg}, {Field: "profile", Message: msg}}
+	case inline:
+		return env.Connection, nil
+	case env.Profile == "":
+		msg := "is required: send connection (an object) or profile (the name of a connection the sidecar keeps)"
+		return nil, []FieldError{{Field: "connection", Message: msg}, {Field: "profile", Message: msg}}
+	}
+	p, ok := r.profiles[env.Profile]
+	if !ok {
+		known := "none are configured"
+		if names := r.ProfileNames(); len(names) > 0 {
+			known = "known profiles: " + strings.Join(names, ", ")
+		}
+		return nil, []FieldError{{Field: "profile", Message: fmt.Sprintf("no profile named %q; %s", env.Profile, known)}}
+	}
+	if p.Provider != provider {
+		return nil, []FieldError{{Field: "profile", Message: fmt.Sprintf("profile %q is a %s connection; this needs a %s one", env.Profile, p.Provider, provider)}}
+	}
+	return p.Connection, nil
 }
 
 // Invoke validates an envelope and runs the action. Every bad field of the
@@ -198,7 +279,10 @@ func (r *Registry) Invoke(ctx context.Context, id string, env Envelope) (Result,
 	if !ok {
 		return Result{}, r.UnknownAction(id)
 	}
-	conn, connErrs := r.validate("connection", a.provider.connection, env.Connection, true)
+	conn, connErrs := r.connection(a.provider.ID, env)
+	if connErrs == nil {
+		conn, connErrs = r.validate("connection", a.provider.connection, conn, true)
+	}
 	input, inputErrs := r.validate("input", a.input, env.Input, false)
 	if errs := append(connErrs, inputErrs...); len(errs) > 0 {
 		return Result{}, InvalidInput(errs)
@@ -225,9 +309,19 @@ func (r *Registry) Invoke(ctx context.Context, id string, env Envelope) (Result,
 
 // TestConnection validates a connection and signs in with it.
 func (r *Registry) TestConnection(ctx context.Context, provider string, raw json.RawMessage) error {
+	return r.TestEnvelope(ctx, provider, Envelope{Connection: raw})
+}
+
+// TestEnvelope is TestConnection for a connection given inline or as a
+// profile; the envelope's input is ignored.
+func (r *Registry) TestEnvelope(ctx context.Context, provider string, env Envelope) error {
 	p, ok := r.providers[provider]
 	if !ok {
 		return NewProblem(KindUnknownAction, "no provider %q; known providers: %s", provider, strings.Join(r.ProviderIDs(), ", "))
+	}
+	raw, errs := r.connection(provider, env)
+	if len(errs) > 0 {
+		return InvalidInput(errs)
 	}
 	conn, errs := r.validate("connection", p.connection, raw, true)
 	if len(errs) > 0 {

@@ -130,8 +130,8 @@ func TestMissingConnectionIsNamed(t *testing.T) {
 	r := newTestRegistry(t, &opens)
 	_, err := r.Invoke(context.Background(), "demo.echo", Envelope{Input: json.RawMessage(`{"id": 1, "name": "n"}`)})
 	var p *Problem
-	if !errors.As(err, &p) || len(p.Errors) != 1 || p.Errors[0].Field != "connection" {
-		t.Fatalf("want connection error, got %v", err)
+	if !errors.As(err, &p) || len(p.Errors) != 2 || p.Errors[0].Field != "connection" || p.Errors[1].Field != "profile" {
+		t.Fatalf("want connection and profile named, got %v", err)
 	}
 }
 

@@ -130,16 +130,14 @@ func (a *api) testConnection(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, err)
 		return
 	}
-	var env struct {
-		Connection json.RawMessage `json:"connection"`
-	}
+	var env action.Envelope
 	if len(body) > 0 {
-		if err := json.Unmarshal(body, &env); err != nil {
-			writeProblem(w, r, action.NewProblem(action.KindMalformedRequest, "the body must be {\"connection\": {...}}: %v", err))
+		if env, err = action.ParseEnvelope(body); err != nil {
+			writeProblem(w, r, err)
 			return
 		}
 	}
-	if err := a.reg.TestConnection(r.Context(), provider, env.Connection); err != nil {
+	if err := a.reg.TestEnvelope(r.Context(), provider, env); err != nil {
 		writeProblem(w, r, err)
 		return
 	}

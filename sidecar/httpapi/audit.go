@@ -1,0 +1,110 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/audit"
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
+)
+
+// ActorHeader lets the caller name who (or which workflow run) asked; it is
+// recorded in the audit event as given, when sane.
+const ActorHeader = "X-Tokenwarden-Actor"
+
+var saneActor = regexp.MustCompile(`^[\p{L}\p{N} ._:@/#+-]{1,128}$`)
+
+// secretName catches input fields that hold a credential even when their
+// schema forgot x-secret.
+var secretName = regexp.MustCompile(`(?i)(secret|password|passphrase|token|apikey|credential)$`)
+
+// Audit writes one event per mutating action call (schema x-mutating),
+// after it finishes, to sink. The event names the target fields of the
+// input, with secret fields replaced by a fingerprint; nothing else of the
+// request is recorded. A failing sink is logged, never hidden.
+func Audit(reg *action.Registry, sink audit.Sink) func(http.Handler) http.Handler {
+	secretFields := map[string]map[string]bool{}
+	for _, d := range reg.Actions() {
+		secretFields[d.ID] = markedSecret(d.Input)
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id, isAction := strings.CutPrefix(r.URL.Path, "/v1/actions/")
+			d, known := reg.Describe(id)
+			if r.Method != http.MethodPost || !isAction || !known || !d.Mutating {
+				next.ServeHTTP(w, r)
+				return
+			}
+			body, err := readBody(r)
+			if err != nil {
+				writeProblem(w, r, err)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			ctx, trace := upstream.WithTrace(r.Context())
+			rec := newCapture(w, 64<<10)
+			next.ServeHTTP(rec, r.WithContext(ctx))
+
+			e := audit.Event{Time: time.Now().UTC(), RequestID: RequestIDFrom(r.Context()), Action: id,
+				Caller: CallerFrom(r.Context()), Status: rec.code(), Outcome: "succeeded"}
+			if actor := r.Header.Get(ActorHeader); saneActor.MatchString(actor) {
+				e.Actor = actor
+			}
+			if env, err := action.ParseEnvelope(body); err == nil {
+				e.Profile = env.Profile
+				e.Targets = targets(env.Input, secretFields[id])
+			}
+			sum := trace.Summary()
+			e.UpstreamStatus, e.UpstreamAttempts = sum.LastStatus, sum.Attempts
+			switch {
+			case w.Header().Get(ReplayedHeader) == "true":
+				e.Outcome = "replayed"
+			case e.Status >= 300:
+				e.Outcome = "failed"
+				var p struct {
+					Type string `json:"type"`
+				}
+				if json.Unmarshal(rec.body.Bytes(), &p) == nil {
+					e.Problem = p.Type
+				}
+			}
+			if err := sink.Write(e); err != nil {
+				LogFrom(r.Context()).Error("audit event not written", "error", err.Error(), "action", id)
+			}
+		})
+	}
+}
+
+// markedSecret lists the top-level input properties a schema marks x-secret.
+func markedSecret(input map[string]any) map[string]bool {
+	out := map[string]bool{}
+	props, _ := input["properties"].(map[string]any)
+	for name, p := range props {
+		if m, ok := p.(map[string]any); ok && m["x-secret"] == true {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// targets keeps the input's top-level fields, each secret one replaced by
+// its fingerprint, so the event says what was acted on without holding it.
+func targets(raw json.RawMessage, secret map[string]bool) map[string]any {
+	var in map[string]any
+	if json.Unmarshal(raw, &in) != nil || len(in) == 0 {
+		return nil
+	}
+	for k, v := range in {
+		if secret[k] || secretName.MatchString(k) {
+			s, _ := json.Marshal(v)
+			in[k] = audit.Fingerprint(string(s))
+		}
+	}
+	return in
+}
