@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -235,12 +237,7 @@ func (r *Registry) SetProfiles(profiles map[string]Profile) error {
 
 // ProfileNames lists the profiles, sorted.
 func (r *Registry) ProfileNames() []string {
-	out := make([]string, 0, len(r.profiles))
-	for n := range r.profiles {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(r.profiles))
 }
 
 // connection picks the envelope's connection: inline or from a profile,

@@ -35,30 +35,6 @@ func LogFrom(ctx context.Context) *slog.Logger {
 
 type loggerKey struct{}
 
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-	bytes  int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	n, err := s.ResponseWriter.Write(b)
-	s.bytes += n
-	return n, err
-}
-
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
 // AccessLog writes one structured line per request: method, route, status,
 // duration and the attributes handlers added. It never logs headers or
 // bodies, which is where keys, secrets and tokens travel.
@@ -69,15 +45,12 @@ func AccessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 			la := &logAttrs{}
 			reqLog := logger.With("request_id", RequestIDFrom(r.Context()))
 			ctx := context.WithValue(context.WithValue(r.Context(), logAttrsKey, la), loggerKey{}, reqLog)
-			rec := &statusRecorder{ResponseWriter: w}
+			rec := newCapture(w, 0)
 			next.ServeHTTP(rec, r.WithContext(ctx))
-			if rec.status == 0 {
-				rec.status = http.StatusOK
-			}
 			attrs := []slog.Attr{
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
-				slog.Int("status", rec.status),
+				slog.Int("status", rec.code()),
 				slog.Int("bytes", rec.bytes),
 				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 			}
@@ -85,7 +58,7 @@ func AccessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 			attrs = append(attrs, la.attrs...)
 			la.mu.Unlock()
 			level := slog.LevelInfo
-			if rec.status >= 500 {
+			if rec.code() >= 500 {
 				level = slog.LevelError
 			}
 			reqLog.LogAttrs(r.Context(), level, "request", attrs...)

@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -41,12 +39,11 @@ func Audit(reg *action.Registry, sink audit.Sink) func(http.Handler) http.Handle
 				next.ServeHTTP(w, r)
 				return
 			}
-			body, err := readBody(r)
+			body, err := peekBody(r)
 			if err != nil {
 				writeProblem(w, r, err)
 				return
 			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
 			ctx, trace := upstream.WithTrace(r.Context())
 			rec := newCapture(w, 64<<10)
 			next.ServeHTTP(rec, r.WithContext(ctx))

@@ -5,11 +5,13 @@ import (
 	"net/http"
 )
 
-// capture passes a response through and keeps a copy of its status and body
-// (up to limit bytes) for middleware that needs to see what was answered.
+// capture passes a response through and keeps its status, its size and a
+// copy of its body (up to limit bytes; 0 keeps none) for middleware that
+// needs to see what was answered.
 type capture struct {
 	http.ResponseWriter
 	status int
+	bytes  int
 	body   bytes.Buffer
 	limit  int
 	over   bool
@@ -35,7 +37,9 @@ func (c *capture) Write(b []byte) (int, error) {
 	} else {
 		c.body.Write(b)
 	}
-	return c.ResponseWriter.Write(b)
+	n, err := c.ResponseWriter.Write(b)
+	c.bytes += n
+	return n, err
 }
 
 func (c *capture) Unwrap() http.ResponseWriter { return c.ResponseWriter }

@@ -1,10 +1,8 @@
 package httpapi
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 
@@ -40,12 +38,11 @@ func Idempotency(store idempotency.Store, onReplay func()) func(http.Handler) ht
 				writeProblem(w, r, action.InvalidInput([]action.FieldError{{Field: "header " + IdempotencyKeyHeader, Message: "must be 1 to 255 printable ASCII characters"}}))
 				return
 			}
-			body, err := readBody(r)
+			body, err := peekBody(r)
 			if err != nil {
 				writeProblem(w, r, err)
 				return
 			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
 			fp := sha256.New()
 			for _, part := range [][]byte{[]byte(r.Method), []byte(r.URL.Path), body} {
 				fp.Write(part)

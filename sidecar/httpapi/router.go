@@ -3,6 +3,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -142,6 +143,15 @@ func (a *api) testConnection(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"ok": true, "provider": provider, "message": "Signed in to the upstream system successfully"}})
+}
+
+// peekBody reads the body for middleware and puts it back for the handler.
+func peekBody(r *http.Request) ([]byte, error) {
+	body, err := readBody(r)
+	if err == nil {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	return body, err
 }
 
 func readBody(r *http.Request) ([]byte, error) {
