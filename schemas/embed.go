@@ -11,5 +11,5 @@ const BaseURI = "https://tokenwarden.dev/schemas/"
 
 // FS is every schema file, keyed by its path below BaseURI.
 //
-//go:embed actions/*.json connections/*.json defs/*.json
+//go:embed actions/*.json connections/*.json defs/*.json config/*.json
 var FS embed.FS

@@ -352,6 +352,10 @@ func (r *Registry) UnknownAction(id string) *Problem {
 // validate checks raw against s and returns it canonicalised (defaults
 // applied, keys sorted) for the handler.
 func (r *Registry) validate(root string, s *jsonschema.Schema, raw json.RawMessage, required bool) (json.RawMessage, []FieldError) {
+	return validateValue(root, s, raw, required)
+}
+
+func validateValue(root string, s *jsonschema.Schema, raw json.RawMessage, required bool) (json.RawMessage, []FieldError) {
 	if len(bytes.TrimSpace(raw)) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 		if required {
 			return nil, []FieldError{{Field: root, Message: "is required"}}

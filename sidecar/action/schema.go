@@ -66,6 +66,18 @@ func (s *SchemaSet) Compile(path, fragment string) (*jsonschema.Schema, error) {
 	return s.compiler.Compile(schemas.BaseURI + path + fragment)
 }
 
+// Validate checks a document against the schema file at path (one that is
+// not an action or a connection, such as the config file's), naming bad
+// fields by their dotted path from root, and returns it with the schema's
+// defaults applied.
+func (s *SchemaSet) Validate(path, root string, raw []byte) (json.RawMessage, []FieldError) {
+	sch, err := s.Compile(path, "")
+	if err != nil {
+		return nil, []FieldError{{Field: root, Message: err.Error()}}
+	}
+	return validateValue(root, sch, raw, true)
+}
+
 // Raw returns a schema file as parsed JSON (for documents built from it).
 func (s *SchemaSet) Raw(path string) (map[string]any, bool) {
 	doc, ok := s.raw[path]
