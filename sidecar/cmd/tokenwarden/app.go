@@ -1,17 +1,111 @@
 package main
 
 import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/config"
 	"github.com/tokenwarden/tokenwarden/sidecar/providers"
+	"github.com/tokenwarden/tokenwarden/sidecar/secret"
 	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
-// newRegistry compiles every schema and binds every provider: the one
-// start-up step shared by serve, demo and call.
-func newRegistry() (*action.Registry, error) {
+// runtime is what serve, demo and call share: the configuration and a
+// registry whose upstream client follows it.
+type runtime struct {
+	cfg *config.Config
+	reg *action.Registry
+}
+
+// loadRuntime reads the config file (if any), builds the upstream policy
+// from it and binds every provider and profile. demo lets the sidecar call
+// its own loopback emulators.
+func loadRuntime(configPath string, demo bool, logger *slog.Logger) (*runtime, error) {
 	set, err := action.LoadSchemas()
 	if err != nil {
 		return nil, err
 	}
-	return action.NewRegistry(set, action.Env{HTTP: upstream.NewFactory(upstream.DefaultConfig())}, providers.All()...)
+	var cfg *config.Config
+	if configPath == "" {
+		cfg, err = config.Defaults(set)
+	} else {
+		cfg, err = config.Load(set, configPath, os.LookupEnv)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if k := os.Getenv("TOKENWARDEN_API_KEY"); k != "" {
+		if len(k) < 16 {
+			return nil, fmt.Errorf("TOKENWARDEN_API_KEY must be at least 16 characters long")
+		}
+		cfg.APIKeys = append(cfg.APIKeys, config.Key{ID: "env", Value: secret.Value(k)})
+	}
+	l := cfg.Limits
+	dest := cfg.Destinations
+	if demo {
+		dest.AllowLoopback = true
+	}
+	factory, err := upstream.New(upstream.Config{
+		ConnectTimeout:       l.ConnectTimeout.Std(),
+		RequestTimeout:       l.RequestTimeout.Std(),
+		MaxConcurrentPerHost: l.MaxConcurrentPerUpstream,
+		Destinations:         dest,
+		Retry: upstream.RetryPolicy{MaxAttempts: l.Retry.MaxAttempts, BaseDelay: l.Retry.BaseDelay.Std(),
+			MaxDelay: l.Retry.MaxDelay.Std(), MaxElapsed: l.Retry.MaxElapsed.Std()},
+		Observer: upstreamObserver(logger),
+	})
+	if err != nil {
+		return nil, err
+	}
+	reg, err := action.NewRegistry(set, action.Env{HTTP: factory}, providers.All()...)
+	if err != nil {
+		return nil, err
+	}
+	if err := reg.SetProfiles(cfg.Profiles); err != nil {
+		return nil, err
+	}
+	return &runtime{cfg: cfg, reg: reg}, nil
+}
+
+// upstreamObserver logs retries and refused destinations; metrics hook in
+// beside the log lines.
+func upstreamObserver(logger *slog.Logger) *upstream.Observer {
+	return &upstream.Observer{
+		OnRetry: func(e upstream.RetryEvent) {
+			logger.Info("upstream retry", "upstream", e.Host, "method", e.Method, "path", e.Path, "attempt", e.Attempt, "reason", e.Reason, "delay_ms", e.Delay.Milliseconds())
+		},
+		OnRefused: func(r *upstream.RefusedError) {
+			logger.Warn("upstream destination refused", "host", r.Host, "addr", r.Addr, "reason", r.Reason)
+		},
+	}
+}
+
+// isLoopback reports whether a listen address only accepts local callers.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+// printStartupError writes an error, one bad field per line when it names
+// fields, so a broken config file reads as a checklist.
+func printStartupError(w io.Writer, err error) {
+	fmt.Fprintln(w, "tokenwarden:", err)
+	if p, ok := asProblem(err); ok {
+		for _, e := range p.Errors {
+			fmt.Fprintf(w, "  - %s: %s\n", e.Field, e.Message)
+		}
+	}
 }

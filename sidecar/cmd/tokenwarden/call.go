@@ -20,39 +20,44 @@ func callCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	connFile := fs.String("connection", "", "file holding the connection JSON object (- for stdin)")
 	input := fs.String("input", "{}", "input JSON, or @FILE to read it from a file")
+	profile := fs.String("profile", "", "use a profile from the config file instead of --connection")
+	configPath := fs.String("config", os.Getenv("TOKENWARDEN_CONFIG"), "config file (profiles, allowlist, limits)")
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, "usage: tokenwarden call ACTION --connection FILE --input JSON|@FILE")
+		fmt.Fprintln(stderr, "usage: tokenwarden call ACTION (--connection FILE | --profile NAME --config FILE) --input JSON|@FILE")
 		return 2
 	}
 	id := args[0]
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
-	if *connFile == "" {
-		fmt.Fprintln(stderr, "tokenwarden call: --connection FILE is required")
+	if (*connFile == "") == (*profile == "") {
+		fmt.Fprintln(stderr, "tokenwarden call: give exactly one of --connection FILE and --profile NAME")
 		return 2
 	}
-	conn, err := readArg(*connFile, true)
-	if err != nil {
-		fmt.Fprintln(stderr, "tokenwarden call: --connection:", err)
-		return 2
+	var conn json.RawMessage
+	if *connFile != "" {
+		var err error
+		if conn, err = readArg(*connFile, true); err != nil {
+			fmt.Fprintln(stderr, "tokenwarden call: --connection:", err)
+			return 2
+		}
 	}
 	in, err := readArg(*input, false)
 	if err != nil {
 		fmt.Fprintln(stderr, "tokenwarden call: --input:", err)
 		return 2
 	}
-	reg, err := newRegistry()
+	rt, err := loadRuntime(*configPath, false, newLogger(stderr))
 	if err != nil {
-		fmt.Fprintln(stderr, "tokenwarden:", err)
+		printStartupError(stderr, err)
 		return 1
 	}
-	res, err := reg.Invoke(ctx, id, action.Envelope{Connection: conn, Input: in})
+	res, err := rt.reg.Invoke(ctx, id, action.Envelope{Connection: conn, Profile: *profile, Input: in})
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	if err != nil {
-		var p *action.Problem
-		if !errors.As(err, &p) {
+		p, ok := asProblem(err)
+		if !ok {
 			p = action.NewProblem(action.KindInternal, "%v", err)
 		}
 		_ = enc.Encode(p)
@@ -60,6 +65,12 @@ func callCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	_ = enc.Encode(res)
 	return 0
+}
+
+func asProblem(err error) (*action.Problem, bool) {
+	var p *action.Problem
+	ok := errors.As(err, &p)
+	return p, ok
 }
 
 // readArg reads a value given inline, as @FILE, or (for files) as a path or
@@ -81,12 +92,12 @@ func readArg(v string, isFile bool) (json.RawMessage, error) {
 }
 
 func actionsCmd(stdout, stderr io.Writer) int {
-	reg, err := newRegistry()
+	rt, err := loadRuntime("", false, newLogger(stderr))
 	if err != nil {
 		fmt.Fprintln(stderr, "tokenwarden:", err)
 		return 1
 	}
-	for _, d := range reg.Actions() {
+	for _, d := range rt.reg.Actions() {
 		fmt.Fprintf(stdout, "%-32s %s\n", d.ID, d.Title)
 	}
 	return 0

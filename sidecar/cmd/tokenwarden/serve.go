@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -16,14 +18,18 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tokenwarden/tokenwarden/sidecar/audit"
+	"github.com/tokenwarden/tokenwarden/sidecar/config"
 	"github.com/tokenwarden/tokenwarden/sidecar/demo"
 	"github.com/tokenwarden/tokenwarden/sidecar/httpapi"
+	"github.com/tokenwarden/tokenwarden/sidecar/idempotency"
 )
 
 const defaultListen = "127.0.0.1:8787"
 
-// shutdownGrace is how long in-flight actions may finish after SIGTERM.
-const shutdownGrace = 20 * time.Second
+// listening is told the address once the server accepts connections; tests
+// replace it to learn a port chosen by the system.
+var listening = func(addr string) {}
 
 func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, stderr io.Writer, withDemo bool) int {
 	name := "serve"
@@ -32,16 +38,53 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	listen := fs.String("listen", envOr("TOKENWARDEN_LISTEN", defaultListen), "address to listen on")
+	listen := fs.String("listen", os.Getenv("TOKENWARDEN_LISTEN"), "address to listen on (default: the config file's listen, else "+defaultListen+")")
+	configPath := fs.String("config", os.Getenv("TOKENWARDEN_CONFIG"), "configuration file (see docs/configuration.md)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	reg, err := newRegistry()
+	rt, err := loadRuntime(*configPath, withDemo, logger)
 	if err != nil {
-		fmt.Fprintln(stderr, "tokenwarden:", err)
+		printStartupError(stderr, err)
 		return 1
 	}
-	opts := httpapi.Options{Registry: reg, Logger: logger, Ready: &atomic.Bool{}, Version: version}
+	cfg := rt.cfg
+	addr := firstOf(*listen, cfg.Listen, defaultListen)
+	if !isLoopback(addr) && len(cfg.APIKeys) == 0 {
+		fmt.Fprintf(stderr, "tokenwarden: refusing to listen on %s without caller API keys: anyone who can reach that address could revoke credentials.\n"+
+			"  Add apiKeys to the config file (docs/configuration.md) or set TOKENWARDEN_API_KEY, or listen on 127.0.0.1.\n", addr)
+		return 1
+	}
+	var sink audit.Sink
+	switch cfg.Audit.Sink {
+	case "stdout":
+		sink = audit.NewLines(stdout)
+	case "file":
+		lines, closer, err := audit.OpenFile(cfg.Audit.Path)
+		if err != nil {
+			printStartupError(stderr, err)
+			return 1
+		}
+		defer closer.Close()
+		sink = lines
+	}
+	inFlight := httpapi.NewInFlight()
+	var mw []func(http.Handler) http.Handler
+	if len(cfg.APIKeys) > 0 {
+		keys := make([]httpapi.APIKey, len(cfg.APIKeys))
+		for i, k := range cfg.APIKeys {
+			keys[i] = httpapi.APIKey{ID: k.ID, Key: k.Value}
+		}
+		mw = append(mw, httpapi.RequireAPIKey(keys))
+	}
+	mw = append(mw, inFlight.Middleware)
+	if sink != nil {
+		mw = append(mw, httpapi.Audit(rt.reg, sink))
+	}
+	mw = append(mw, httpapi.Idempotency(idempotency.NewMemory(cfg.Idempotency.Retention.Std(), cfg.Idempotency.MaxEntries), nil))
+
+	opts := httpapi.Options{Registry: rt.reg, Logger: logger, Ready: &atomic.Bool{}, Version: version,
+		MaxBodyBytes: cfg.Limits.MaxBodyBytes, Middleware: mw}
 	var upstreams *demo.Upstreams
 	if withDemo {
 		if upstreams, err = demo.Start(); err != nil {
@@ -56,19 +99,32 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 		fmt.Fprintln(stderr, "tokenwarden:", err)
 		return 1
 	}
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		fmt.Fprintln(stderr, "tokenwarden:", err)
 		return 1
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	scheme := "http"
+	if cfg.TLS != nil {
+		tlsCfg, err := listenerTLS(cfg.TLS)
+		if err != nil {
+			ln.Close()
+			printStartupError(stderr, err)
+			return 1
+		}
+		ln, scheme = tls.NewListener(ln, tlsCfg), "https"
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	opts.Ready.Store(true)
-	addr := "http://" + ln.Addr().String()
-	logger.Info("listening", "addr", addr, "version", version, "demo", withDemo)
+	url := scheme + "://" + ln.Addr().String()
+	logger.Info("listening", "addr", url, "version", version, "demo", withDemo, "api_keys", len(cfg.APIKeys),
+		"profiles", rt.reg.ProfileNames(), "mutual_tls", cfg.TLS != nil && cfg.TLS.ClientCAFile != "")
+	listening(url)
 	if withDemo {
-		printDemoBanner(stdout, addr, upstreams)
+		printDemoBanner(stdout, url, upstreams)
 	}
 
 	select {
@@ -77,26 +133,66 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 		return 1
 	case <-ctx.Done():
 	}
-	opts.Ready.Store(false)
-	logger.Info("shutting down", "grace_seconds", shutdownGrace.Seconds())
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	return shutdown(srv, errc, opts.Ready, inFlight, cfg.Limits.ShutdownGrace.Std(), logger, stderr)
+}
+
+// shutdown stops accepting, lets in-flight actions finish within grace, and
+// names every action it had to cut off: their outcome upstream is unknown,
+// so whoever runs the flows must check them.
+func shutdown(srv *http.Server, errc chan error, ready *atomic.Bool, inFlight *httpapi.InFlight, grace time.Duration, logger *slog.Logger, stderr io.Writer) int {
+	ready.Store(false)
+	logger.Info("shutting down", "grace_seconds", grace.Seconds(), "in_flight", len(inFlight.Snapshot()))
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		logger.Error("in-flight requests were cut off at the shutdown deadline", "error", err.Error())
+		cut := inFlight.Snapshot()
+		ids := make([]string, len(cut))
+		actions := make([]string, len(cut))
+		for i, c := range cut {
+			ids[i], actions[i] = c.RequestID, c.Action
+		}
+		logger.Error("actions cut off at the shutdown deadline; their outcome upstream is unknown",
+			"count", len(cut), "request_ids", ids, "actions", actions, "grace_seconds", grace.Seconds())
+		_ = srv.Close()
 		return 1
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		fmt.Fprintln(stderr, "tokenwarden:", err)
 		return 1
 	}
+	logger.Info("shut down cleanly")
 	return 0
 }
 
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
+// listenerTLS serves HTTPS and, with a client CA, requires every caller to
+// present a certificate it signed (mutual TLS).
+func listenerTLS(c *config.TLS) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("tls: certFile/keyFile: %w", err)
 	}
-	return def
+	out := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	if c.ClientCAFile != "" {
+		pem, err := os.ReadFile(c.ClientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls: clientCaFile: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls: clientCaFile %s holds no PEM certificate", c.ClientCAFile)
+		}
+		out.ClientCAs, out.ClientAuth = pool, tls.RequireAndVerifyClientCert
+	}
+	return out, nil
+}
+
+func firstOf(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // printDemoBanner prints the demo connections and curl commands a newcomer
