@@ -370,3 +370,24 @@ func TestConnectionProblemsNameEveryField(t *testing.T) {
 		t.Fatalf("%v", fields)
 	}
 }
+
+func TestPoolSharesOneClientPerConnection(t *testing.T) {
+	ctl := newController(t, appgateemu.Options{})
+	pool := NewPool(Options{Now: ctl.clock.Now})
+	a, err := pool.Client(ctl.connection())
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := ctl.connection()
+	same.ProviderName = "local" // the default, spelled out
+	b, _ := pool.Client(same)
+	other := ctl.connection()
+	other.Password = "another"
+	c, _ := pool.Client(other)
+	if a != b || a == c {
+		t.Fatalf("same connection shared: %v, changed password separate: %v", a == b, a != c)
+	}
+	if _, err := pool.Client(Connection{BaseURL: "nope"}); err == nil {
+		t.Fatal("a bad connection got a client")
+	}
+}

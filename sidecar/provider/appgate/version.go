@@ -89,7 +89,7 @@ func (c *Client) version(ctx context.Context) (int, error) {
 			negotiated.mu.Lock()
 			negotiated.ranges[key] = r
 			negotiated.mu.Unlock()
-			c.log.Info("appgate peer API version negotiated", "controller", key, "minSupported", r.Min, "maxSupported", r.Max)
+			c.log.Info("appgate peer API version negotiated", "minSupported", r.Min, "maxSupported", r.Max)
 			return r, nil
 		})
 		select {
