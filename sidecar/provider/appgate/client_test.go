@@ -391,3 +391,50 @@ func TestPoolSharesOneClientPerConnection(t *testing.T) {
 		t.Fatal("a bad connection got a client")
 	}
 }
+
+func TestAPersistent401FailsAfterOneRetry(t *testing.T) {
+	ctl := newController(t, appgateemu.Options{})
+	var refused atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/admin/on-boarded-devices" && r.Header.Get("Accept") != mediaType(probeVersion) {
+			refused.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"id":"unauthorized","message":"Token revoked. Login again."}`))
+			return
+		}
+		ctl.emu.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	conn := ctl.connection()
+	conn.BaseURL = srv.URL + "/admin"
+	_, err := newClient(t, conn, ctl.clock.Now, nil).ListDevices(context.Background(), ListQuery{})
+	p := problemOf(t, err)
+	if p.Kind() != action.KindUpstreamAuth || p.Upstream.Message != "Token revoked. Login again." {
+		t.Fatalf("%+v", p)
+	}
+	if refused.Load() != 2 || ctl.emu.Logins() != 2 {
+		t.Fatalf("%d calls refused, %d sign-ins; want 2 and 2", refused.Load(), ctl.emu.Logins())
+	}
+}
+
+func BenchmarkRevokeTokens(b *testing.B) {
+	emu := appgateemu.New(appgateemu.Options{})
+	srv := httptest.NewServer(emu)
+	b.Cleanup(srv.Close)
+	cred := emu.Credentials()
+	c, err := New(Connection{BaseURL: srv.URL + "/admin", Username: cred.Username, Password: cred.Password},
+		Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.RevokeTokens(ctx, RevokeRequest{DistinguishedNameFilter: "CN=alice,OU=ldap"}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
