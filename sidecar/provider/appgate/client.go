@@ -21,8 +21,8 @@ import (
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
 )
 
-// Provider is the provider id used in problems and action ids.
-const Provider = "appgate"
+// ProviderID names the provider in problems, logs and action ids.
+const ProviderID = "appgate"
 
 const (
 	defaultTimeout = 30 * time.Second
@@ -31,7 +31,7 @@ const (
 
 // Options are the process-level parts of a client.
 type Options struct {
-	// HTTPClient overrides the client built from the connection's TLS options.
+	// HTTPClient carries the connection's TLS policy; nil means http.DefaultClient.
 	HTTPClient *http.Client
 	Logger     *slog.Logger
 	// Now is the client's clock, for deciding when a token is about to expire.
@@ -55,7 +55,8 @@ type Client struct {
 	signIn  singleflight.Group
 }
 
-// New checks the connection and builds its client.
+// New builds the client for a schema-valid connection. It makes no network
+// call: the first action signs in, so concurrent first calls share it.
 func New(conn Connection, opts Options) (*Client, error) {
 	conn, err := conn.normalized()
 	if err != nil {
@@ -66,9 +67,7 @@ func New(conn Connection, opts Options) (*Client, error) {
 		c.timeout = defaultTimeout
 	}
 	if c.http == nil {
-		if c.http, err = conn.TLS.HTTPClient(c.timeout); err != nil {
-			return nil, action.InvalidInput([]action.FieldError{{Field: "connection.tls", Message: err.Error()}})
-		}
+		c.http = http.DefaultClient
 	}
 	if c.log == nil {
 		c.log = slog.Default()
@@ -76,7 +75,7 @@ func New(conn Connection, opts Options) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	c.log = c.log.With("provider", Provider, "controller", conn.BaseURL)
+	c.log = c.log.With("provider", ProviderID, "controller", conn.BaseURL)
 	return c, nil
 }
 
@@ -94,7 +93,7 @@ type loginResponse struct {
 // callers share one sign-in.
 func (c *Client) bearer(ctx context.Context, version int) (string, error) {
 	if c.conn.Token != "" {
-		return c.conn.Token, nil
+		return c.conn.Token.Reveal(), nil
 	}
 	c.mu.Lock()
 	tok, renewAt := c.token, c.renewAt
@@ -127,7 +126,7 @@ func (c *Client) doLogin(ctx context.Context, version int) (string, error) {
 	body := map[string]string{
 		"providerName": c.conn.ProviderName,
 		"username":     c.conn.Username,
-		"password":     c.conn.Password,
+		"password":     c.conn.Password.Reveal(),
 		"deviceId":     c.conn.DeviceID,
 	}
 	var resp loginResponse
@@ -145,7 +144,7 @@ func (c *Client) doLogin(ctx context.Context, version int) (string, error) {
 	}
 	if err := json.Unmarshal(raw, &resp); err != nil || resp.Token == "" {
 		return "", action.NewProblem(action.KindUpstreamError, "the controller's sign-in answer holds no token").
-			WithUpstream(action.Upstream{Provider: Provider, Status: status})
+			WithUpstream(action.Upstream{Provider: ProviderID, Status: status})
 	}
 	now := c.now()
 	if resp.Expires.IsZero() || !resp.Expires.After(now) {
@@ -173,9 +172,9 @@ func (c *Client) dropToken(tok string) {
 	c.mu.Unlock()
 }
 
-// CheckSignIn signs in afresh (or, with a bearer token, makes one cheap
+// Test signs in afresh (or, with a bearer token, makes one cheap
 // authenticated call), proving the connection works.
-func (c *Client) CheckSignIn(ctx context.Context) error {
+func (c *Client) Test(ctx context.Context) error {
 	version, err := c.version(ctx)
 	if err != nil {
 		return err
@@ -225,7 +224,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		if out != nil {
 			if err := json.Unmarshal(raw, out); err != nil {
 				return action.NewProblem(action.KindUpstreamError, "the controller's answer to %s %s is not the JSON the API documents: %v", method, path, err).
-					WithUpstream(action.Upstream{Provider: Provider, Status: status})
+					WithUpstream(action.Upstream{Provider: ProviderID, Status: status})
 			}
 		}
 		return nil
@@ -276,11 +275,11 @@ func (c *Client) transportProblem(err error) *action.Problem {
 	var netErr net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()) {
 		return action.NewProblem(action.KindUpstreamTimeout, "the Appgate controller at %s did not answer in time", c.conn.BaseURL).
-			WithUpstream(action.Upstream{Provider: Provider})
+			WithUpstream(action.Upstream{Provider: ProviderID})
 	}
 	if errors.Is(err, context.Canceled) {
 		return action.NewProblem(action.KindUpstreamTimeout, "the call to the Appgate controller at %s was cancelled", c.conn.BaseURL).
-			WithUpstream(action.Upstream{Provider: Provider})
+			WithUpstream(action.Upstream{Provider: ProviderID})
 	}
 	// url.Error repeats the method and URL; the cause is what helps.
 	var uerr *url.Error
@@ -288,5 +287,5 @@ func (c *Client) transportProblem(err error) *action.Problem {
 		err = uerr.Err
 	}
 	return action.NewProblem(action.KindUpstreamUnreachable, "could not reach the Appgate controller at %s: %v", c.conn.BaseURL, err).
-		WithUpstream(action.Upstream{Provider: Provider})
+		WithUpstream(action.Upstream{Provider: ProviderID})
 }

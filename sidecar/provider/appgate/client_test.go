@@ -15,6 +15,7 @@ import (
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/appgateemu"
+	"github.com/tokenwarden/tokenwarden/sidecar/secret"
 )
 
 type clock struct {
@@ -52,7 +53,7 @@ func newController(t *testing.T, opts appgateemu.Options) *controller {
 
 func (c *controller) connection() Connection {
 	cred := c.emu.Credentials()
-	return Connection{BaseURL: c.srv.URL + "/admin", Username: cred.Username, Password: cred.Password}
+	return Connection{BaseURL: c.srv.URL + "/admin", Username: cred.Username, Password: secret.Value(cred.Password)}
 }
 
 // logBuffer collects every log line the client writes.
@@ -182,13 +183,13 @@ func TestWrongPasswordIsAnAuthProblemThatKeepsTheReason(t *testing.T) {
 		!strings.Contains(p.Upstream.Message, "Invalid username or password") || p.Upstream.Code != "unauthorized" {
 		t.Fatalf("problem %+v upstream %+v", p, p.Upstream)
 	}
-	if strings.Contains(p.Detail, conn.Password) || strings.Contains(p.Upstream.Message, conn.Password) {
+	if strings.Contains(p.Detail, conn.Password.Reveal()) || strings.Contains(p.Upstream.Message, conn.Password.Reveal()) {
 		t.Fatal("the problem repeats the password")
 	}
 	if len(ctl.emu.Revocations()) != 0 || ctl.emu.FailedLogins() != 1 {
 		t.Fatalf("revocations %d, failed logins %d", len(ctl.emu.Revocations()), ctl.emu.FailedLogins())
 	}
-	assertNoSecrets(t, logs.String(), conn.Password)
+	assertNoSecrets(t, logs.String(), conn.Password.Reveal())
 }
 
 func TestUnreachableControllerIsItsOwnProblem(t *testing.T) {
@@ -322,11 +323,11 @@ func TestMissingPrivilegeIsForbidden(t *testing.T) {
 func TestBearerTokenConnectionNeverSignsIn(t *testing.T) {
 	ctl := newController(t, appgateemu.Options{TokenLifetime: time.Hour})
 	signedIn := newClient(t, ctl.connection(), ctl.clock.Now, nil)
-	if err := signedIn.CheckSignIn(context.Background()); err != nil {
+	if err := signedIn.Test(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	logs := &logBuffer{}
-	c := newClient(t, Connection{BaseURL: ctl.srv.URL + "/admin", Token: signedIn.token}, ctl.clock.Now, logs)
+	c := newClient(t, Connection{BaseURL: ctl.srv.URL + "/admin", Token: secret.Value(signedIn.token)}, ctl.clock.Now, logs)
 	out, err := c.RevokeTokens(context.Background(), RevokeRequest{DistinguishedNameFilter: "CN=alice,OU=ldap"})
 	if err != nil || len(out.Data) != 2 {
 		t.Fatalf("%v %+v", err, out)
@@ -355,40 +356,6 @@ func TestListQueryReachesTheController(t *testing.T) {
 	if len(out.Data) != 2 || out.Range != "0-2/5" || out.OrderBy != "hostname" || !out.Descending ||
 		len(out.FilterBy) != 1 || out.Data[0].Hostname != "carol-ws.corp.example.com" {
 		t.Fatalf("%+v", out)
-	}
-}
-
-func TestConnectionProblemsNameEveryField(t *testing.T) {
-	_, err := New(Connection{BaseURL: "ftp://user:pw@host", DeviceID: "nope", APIVersion: 19}, Options{})
-	p := problemOf(t, err)
-	var fields []string
-	for _, e := range p.Errors {
-		fields = append(fields, e.Field)
-	}
-	want := "connection.baseUrl connection.username connection.password connection.apiVersion connection.deviceId"
-	if p.Kind() != action.KindInvalidInput || strings.Join(fields, " ") != want {
-		t.Fatalf("%v", fields)
-	}
-}
-
-func TestPoolSharesOneClientPerConnection(t *testing.T) {
-	ctl := newController(t, appgateemu.Options{})
-	pool := NewPool(Options{Now: ctl.clock.Now})
-	a, err := pool.Client(ctl.connection())
-	if err != nil {
-		t.Fatal(err)
-	}
-	same := ctl.connection()
-	same.ProviderName = "local" // the default, spelled out
-	b, _ := pool.Client(same)
-	other := ctl.connection()
-	other.Password = "another"
-	c, _ := pool.Client(other)
-	if a != b || a == c {
-		t.Fatalf("same connection shared: %v, changed password separate: %v", a == b, a != c)
-	}
-	if _, err := pool.Client(Connection{BaseURL: "nope"}); err == nil {
-		t.Fatal("a bad connection got a client")
 	}
 }
 
@@ -423,7 +390,7 @@ func BenchmarkRevokeTokens(b *testing.B) {
 	srv := httptest.NewServer(emu)
 	b.Cleanup(srv.Close)
 	cred := emu.Credentials()
-	c, err := New(Connection{BaseURL: srv.URL + "/admin", Username: cred.Username, Password: cred.Password},
+	c, err := New(Connection{BaseURL: srv.URL + "/admin", Username: cred.Username, Password: secret.Value(cred.Password)},
 		Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)

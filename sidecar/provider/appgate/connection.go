@@ -1,32 +1,31 @@
 package appgate
 
 import (
-	"fmt"
 	"net/url"
 	"strings"
 
 	"github.com/google/uuid"
 
-	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/secret"
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
-// Connection is how the sidecar reaches one Appgate SDP controller and who it
-// signs in as. Either Username and Password (with ProviderName and DeviceID)
-// or a ready bearer Token.
+// Connection mirrors schemas/connections/appgate.json, which validates it:
+// either Username and Password (with ProviderName and DeviceID) or a ready
+// bearer Token.
 type Connection struct {
 	// BaseURL is the controller's admin API, e.g. https://ctl.example.com:8443/admin.
-	BaseURL      string `json:"baseUrl"`
-	ProviderName string `json:"providerName,omitempty"`
-	Username     string `json:"username,omitempty"`
-	Password     string `json:"password,omitempty"`
+	BaseURL      string       `json:"baseUrl"`
+	ProviderName string       `json:"providerName,omitempty"`
+	Username     string       `json:"username,omitempty"`
+	Password     secret.Value `json:"password,omitempty"`
 	// DeviceID identifies the sidecar as an admin device. Empty means the
 	// stable id DeriveDeviceID gives for this connection.
 	DeviceID string `json:"deviceId,omitempty"`
 	// APIVersion pins the peer API version; 0 means negotiate.
-	APIVersion int `json:"apiVersion,omitempty"`
-	// Token is a ready bearer token, used instead of signing in.
-	Token string     `json:"token,omitempty"`
-	TLS   TLSOptions `json:"tls,omitzero"`
+	APIVersion int                  `json:"apiVersion,omitempty"`
+	Token      secret.Value         `json:"token,omitempty"`
+	TLS        *upstream.TLSOptions `json:"tls,omitempty"`
 }
 
 // DefaultProvider is the identity provider used when the connection names none.
@@ -37,9 +36,11 @@ const DefaultProvider = "local"
 var deviceNamespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://tokenwarden.dev/appgate/admin-device"))
 
 // DeriveDeviceID returns the device id the sidecar signs in with when the
-// connection sets none: a UUIDv5 of the controller URL, provider and user, so
-// the same connection is always the same admin device on the controller, and
-// every sidecar replica with that connection shares it.
+// connection sets none: a UUIDv5 of the controller URL, provider and user.
+// Appgate's own tools use the machine id, which a container does not have
+// or share between replicas; this id is the same for the same connection on
+// every replica and after every restart, so the controller sees one admin
+// device instead of a new one per process.
 func DeriveDeviceID(baseURL, providerName, username string) string {
 	return uuid.NewSHA1(deviceNamespace, []byte(controllerKey(baseURL)+"\n"+providerName+"\n"+username)).String()
 }
@@ -58,44 +59,22 @@ func controllerKey(baseURL string) string {
 	return u.String()
 }
 
-// normalized fills in the defaults (provider, device id) and checks the
-// connection as a whole, naming every bad field at once.
+// normalized fills in what the connection may leave out. Its schema has
+// already checked every field.
 func (c Connection) normalized() (Connection, error) {
-	var errs []action.FieldError
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, action.FieldError{Field: "connection." + field, Message: fmt.Sprintf(format, args...)})
-	}
-	u, err := url.Parse(c.BaseURL)
-	switch {
-	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
-		bad("baseUrl", "must be an http(s) URL such as https://controller.example.com:8443/admin")
-	case u.User != nil:
-		bad("baseUrl", "must not carry credentials; use username and password")
+	if u, err := url.Parse(c.BaseURL); err != nil || u.Host == "" {
+		return c, &upstream.OptionError{Field: "baseUrl", Message: "must be an http(s) URL such as https://controller.example.com:8443/admin"}
 	}
 	c.BaseURL = controllerKey(c.BaseURL)
 	if c.ProviderName == "" {
 		c.ProviderName = DefaultProvider
 	}
-	if c.Token == "" {
-		if c.Username == "" {
-			bad("username", "is required unless a token is given")
-		}
-		if c.Password == "" {
-			bad("password", "is required unless a token is given")
-		}
-	}
-	if c.APIVersion != 0 && c.APIVersion < MinVersion {
-		bad("apiVersion", "must be %d or more: older peer API versions cannot revoke device tokens", MinVersion)
-	}
 	if c.DeviceID == "" {
 		c.DeviceID = DeriveDeviceID(c.BaseURL, c.ProviderName, c.Username)
 	} else if id, err := uuid.Parse(c.DeviceID); err != nil {
-		bad("deviceId", "must be a UUID")
+		return c, &upstream.OptionError{Field: "deviceId", Message: "must be a UUID"}
 	} else {
 		c.DeviceID = id.String()
-	}
-	if len(errs) > 0 {
-		return c, action.InvalidInput(errs)
 	}
 	return c, nil
 }

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/action"
 )
 
 // Device is one registered (on-boarded) user-and-device combination, in the
@@ -36,6 +38,33 @@ type DeviceList struct {
 	TotalCount int        `json:"totalCount"`
 	FilterBy   []FilterBy `json:"filterBy"`
 	Data       []Device   `json:"data"`
+}
+
+// listMeta is the list envelope without its data, as actions return it.
+type listMeta struct {
+	Range      string     `json:"range"`
+	OrderBy    string     `json:"orderBy,omitempty"`
+	Descending bool       `json:"descending"`
+	Queries    []string   `json:"queries"`
+	TotalCount int        `json:"totalCount"`
+	FilterBy   []FilterBy `json:"filterBy"`
+}
+
+// result splits the envelope into the action result: data is the devices,
+// meta the rest of what the controller said about the list.
+func (l *DeviceList) result() action.Result {
+	meta := listMeta{Range: l.Range, OrderBy: l.OrderBy, Descending: l.Descending, Queries: l.Queries, TotalCount: l.TotalCount, FilterBy: l.FilterBy}
+	if meta.Queries == nil {
+		meta.Queries = []string{}
+	}
+	if meta.FilterBy == nil {
+		meta.FilterBy = []FilterBy{}
+	}
+	data := l.Data
+	if data == nil {
+		data = []Device{}
+	}
+	return action.Result{Data: data, Meta: meta}
 }
 
 // ListQuery narrows GET /on-boarded-devices.

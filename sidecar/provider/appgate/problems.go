@@ -33,7 +33,7 @@ func (e apiError) upstream(status int) action.Upstream {
 	if e.Reason != "" {
 		msg = strings.TrimSpace(msg + " " + e.Reason)
 	}
-	return action.Upstream{Provider: Provider, Status: status, Code: e.ID, Message: msg, Errors: e.Errors}
+	return action.Upstream{Provider: ProviderID, Status: status, Code: e.ID, Message: msg, Errors: e.Errors}
 }
 
 // summary is the controller's message with its field errors, for a detail.

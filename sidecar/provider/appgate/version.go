@@ -105,7 +105,7 @@ func (c *Client) version(ctx context.Context) (int, error) {
 	v, err := r.choose()
 	if err != nil {
 		return 0, action.NewProblem(action.KindUpstreamVersion, "%s", err.Error()).
-			WithUpstream(action.Upstream{Provider: Provider, Status: http.StatusNotAcceptable})
+			WithUpstream(action.Upstream{Provider: ProviderID, Status: http.StatusNotAcceptable})
 	}
 	return v, nil
 }
@@ -136,7 +136,7 @@ func (c *Client) probe(ctx context.Context) (supportedRange, error) {
 		}
 		return supportedRange{}, action.NewProblem(action.KindUpstreamVersion,
 			"%s answered the version probe with HTTP %d instead of 406 and its supported versions; is it an Appgate SDP controller's admin API? Set apiVersion to skip negotiation.",
-			c.conn.BaseURL, resp.StatusCode).WithUpstream(action.Upstream{Provider: Provider, Status: resp.StatusCode})
+			c.conn.BaseURL, resp.StatusCode).WithUpstream(action.Upstream{Provider: ProviderID, Status: resp.StatusCode})
 	}
 	return r, nil
 }
