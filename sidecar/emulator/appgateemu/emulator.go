@@ -154,6 +154,18 @@ func (e *Emulator) Revocations() []Revocation {
 	return out
 }
 
+// IssuedTokens returns every token the controller has issued, for tests
+// that prove no token leaked into a log.
+func (e *Emulator) IssuedTokens() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]string, 0, len(e.tokens))
+	for t := range e.tokens {
+		out = append(out, t)
+	}
+	return out
+}
+
 // Devices returns the registered devices in distinguished-name order.
 func (e *Emulator) Devices() []Device {
 	e.mu.Lock()

@@ -29,19 +29,8 @@ type FilterBy struct {
 	Value string `json:"value"`
 }
 
-// DeviceList is the controller's list envelope around devices.
-type DeviceList struct {
-	Range      string     `json:"range"`
-	OrderBy    string     `json:"orderBy"`
-	Descending bool       `json:"descending"`
-	Queries    []string   `json:"queries"`
-	TotalCount int        `json:"totalCount"`
-	FilterBy   []FilterBy `json:"filterBy"`
-	Data       []Device   `json:"data"`
-}
-
-// listMeta is the list envelope without its data, as actions return it.
-type listMeta struct {
+// ListMeta is the controller's list envelope without its data.
+type ListMeta struct {
 	Range      string     `json:"range"`
 	OrderBy    string     `json:"orderBy,omitempty"`
 	Descending bool       `json:"descending"`
@@ -50,10 +39,16 @@ type listMeta struct {
 	FilterBy   []FilterBy `json:"filterBy"`
 }
 
+// DeviceList is the controller's list envelope around devices.
+type DeviceList struct {
+	ListMeta
+	Data []Device `json:"data"`
+}
+
 // result splits the envelope into the action result: data is the devices,
 // meta the rest of what the controller said about the list.
 func (l *DeviceList) result() action.Result {
-	meta := listMeta{Range: l.Range, OrderBy: l.OrderBy, Descending: l.Descending, Queries: l.Queries, TotalCount: l.TotalCount, FilterBy: l.FilterBy}
+	meta := l.ListMeta
 	if meta.Queries == nil {
 		meta.Queries = []string{}
 	}
