@@ -43,11 +43,7 @@ func startSidecar(t *testing.T) *sidecar {
 	previous := slog.Default()
 	slog.SetDefault(logger)
 	t.Cleanup(func() { slog.SetDefault(previous) })
-	set, err := action.LoadSchemas()
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := action.NewRegistry(set, action.Env{}, providers.All()...)
+	reg, err := providers.Registry(action.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
