@@ -95,20 +95,32 @@ func (c *Client) bearer(ctx context.Context, version int) (string, error) {
 	if c.conn.Token != "" {
 		return c.conn.Token.Reveal(), nil
 	}
-	c.mu.Lock()
-	tok, renewAt := c.token, c.renewAt
-	c.mu.Unlock()
-	if tok != "" && c.now().Before(renewAt) {
+	if tok := c.currentToken(""); tok != "" {
 		return tok, nil
 	}
-	return c.login(ctx, version)
+	return c.login(ctx, version, "")
 }
 
-// login signs in once for every caller waiting at the same time. The sign-in
-// runs detached from any one caller's cancellation, so a caller that gives up
-// does not fail the others.
-func (c *Client) login(ctx context.Context, version int) (string, error) {
+// currentToken returns the token while it is fresh and is not the one a
+// caller saw refused ("" when there is none).
+func (c *Client) currentToken(refused string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.token != "" && c.token != refused && c.now().Before(c.renewAt) {
+		return c.token
+	}
+	return ""
+}
+
+// login signs in once for every caller waiting at the same time. A caller
+// arriving just after a sign-in finished gets its token instead of starting
+// another. The sign-in runs detached from any one caller's cancellation, so
+// a caller that gives up does not fail the others.
+func (c *Client) login(ctx context.Context, version int, refused string) (string, error) {
 	ch := c.signIn.DoChan("login", func() (any, error) {
+		if tok := c.currentToken(refused); tok != "" {
+			return tok, nil
+		}
 		return c.doLogin(context.WithoutCancel(ctx), version)
 	})
 	select {
@@ -162,16 +174,6 @@ func (c *Client) doLogin(ctx context.Context, version int) (string, error) {
 	return resp.Token, nil
 }
 
-// dropToken forgets tok if it is still the current token, so that of many
-// callers refused with the same stale token only the first signs in again.
-func (c *Client) dropToken(tok string) {
-	c.mu.Lock()
-	if c.token == tok {
-		c.token = ""
-	}
-	c.mu.Unlock()
-}
-
 // Test signs in afresh (or, with a bearer token, makes one cheap
 // authenticated call), proving the connection works.
 func (c *Client) Test(ctx context.Context) error {
@@ -183,7 +185,7 @@ func (c *Client) Test(ctx context.Context) error {
 		var out DeviceList
 		return c.do(ctx, http.MethodGet, "/on-boarded-devices", url.Values{"range": {"0-1"}}, nil, &out)
 	}
-	_, err = c.login(ctx, version)
+	_, err = c.login(ctx, version, c.currentToken(""))
 	return err
 }
 
@@ -191,13 +193,18 @@ func (c *Client) Test(ctx context.Context) error {
 // signs in again and retries once; a 406 (the controller was upgraded since
 // we negotiated) negotiates again and retries once.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any) error {
-	renegotiated, reSignedIn := false, false
+	renegotiated, refused := false, ""
 	for {
 		version, err := c.version(ctx)
 		if err != nil {
 			return err
 		}
-		tok, err := c.bearer(ctx, version)
+		var tok string
+		if refused == "" {
+			tok, err = c.bearer(ctx, version)
+		} else {
+			tok, err = c.login(ctx, version, refused)
+		}
 		if err != nil {
 			return err
 		}
@@ -206,9 +213,8 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			return err
 		}
 		switch {
-		case status == http.StatusUnauthorized && c.conn.Token == "" && !reSignedIn:
-			reSignedIn = true
-			c.dropToken(tok)
+		case status == http.StatusUnauthorized && c.conn.Token == "" && refused == "":
+			refused = tok
 			continue
 		case status == http.StatusUnauthorized && c.conn.Token != "":
 			return upstreamProblem(status, raw, "accepting the connection's token (it may have expired or been revoked)")

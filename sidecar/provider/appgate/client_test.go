@@ -71,7 +71,7 @@ func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l
 
 func newClient(t *testing.T, conn Connection, now func() time.Time, logs *logBuffer) *Client {
 	t.Helper()
-	opts := Options{Now: now}
+	opts := Options{Now: now, Logger: slog.New(slog.DiscardHandler)}
 	if logs != nil {
 		opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
