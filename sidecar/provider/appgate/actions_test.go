@@ -17,28 +17,21 @@ import (
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/appgateemu"
 	"github.com/tokenwarden/tokenwarden/sidecar/httpapi"
 	"github.com/tokenwarden/tokenwarden/sidecar/internal/specguard"
+	"github.com/tokenwarden/tokenwarden/sidecar/provider/appgate"
 	"github.com/tokenwarden/tokenwarden/sidecar/providers"
 )
 
-// logSink collects every log line: the sidecar's and the provider's (which
-// logs through slog's default logger).
-type logSink struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logSink) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-func (l *logSink) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 // sidecar is the real HTTP API with every provider registered.
 type sidecar struct {
-	url  string
-	logs *logSink
+	url string
+	// logs holds every log line: the sidecar's and the provider's, which
+	// logs through slog's default logger.
+	logs *appgate.LogBuffer
 }
 
 func startSidecar(t *testing.T) *sidecar {
 	t.Helper()
-	logs := &logSink{}
+	logs := &appgate.LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	previous := slog.Default()
 	slog.SetDefault(logger)

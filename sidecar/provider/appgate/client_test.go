@@ -56,20 +56,21 @@ func (c *controller) connection() Connection {
 	return Connection{BaseURL: c.srv.URL + "/admin", Username: cred.Username, Password: secret.Value(cred.Password)}
 }
 
-// logBuffer collects every log line the client writes.
-type logBuffer struct {
+// LogBuffer collects log lines written from many goroutines. It is exported
+// for this package's external tests (actions_test.go).
+type LogBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (l *logBuffer) Write(p []byte) (int, error) {
+func (l *LogBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.Write(p)
 }
-func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.buf.String() }
+func (l *LogBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.buf.String() }
 
-func newClient(t *testing.T, conn Connection, now func() time.Time, logs *logBuffer) *Client {
+func newClient(t *testing.T, conn Connection, now func() time.Time, logs *LogBuffer) *Client {
 	t.Helper()
 	opts := Options{Now: now, Logger: slog.New(slog.DiscardHandler)}
 	if logs != nil {
@@ -93,7 +94,7 @@ func problemOf(t *testing.T, err error) *action.Problem {
 
 func TestOneSignInAndOneNegotiationServe200ConcurrentCalls(t *testing.T) {
 	ctl := newController(t, appgateemu.Options{})
-	logs := &logBuffer{}
+	logs := &LogBuffer{}
 	first := newClient(t, ctl.connection(), ctl.clock.Now, logs)
 	var wg sync.WaitGroup
 	var failures atomic.Int32
@@ -175,7 +176,7 @@ func TestWrongPasswordIsAnAuthProblemThatKeepsTheReason(t *testing.T) {
 	ctl := newController(t, appgateemu.Options{})
 	conn := ctl.connection()
 	conn.Password = "Not-The-Password-42"
-	logs := &logBuffer{}
+	logs := &LogBuffer{}
 	c := newClient(t, conn, ctl.clock.Now, logs)
 	_, err := c.RevokeTokens(context.Background(), RevokeRequest{DistinguishedNameFilter: "OU=okta"})
 	p := problemOf(t, err)
@@ -326,7 +327,7 @@ func TestBearerTokenConnectionNeverSignsIn(t *testing.T) {
 	if err := signedIn.Test(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	logs := &logBuffer{}
+	logs := &LogBuffer{}
 	c := newClient(t, Connection{BaseURL: ctl.srv.URL + "/admin", Token: secret.Value(signedIn.token)}, ctl.clock.Now, logs)
 	out, err := c.RevokeTokens(context.Background(), RevokeRequest{DistinguishedNameFilter: "CN=alice,OU=ldap"})
 	if err != nil || len(out.Data) != 2 {
