@@ -242,6 +242,12 @@ func TestBadInputNamesEveryFieldBeforeAnythingIsSent(t *testing.T) {
 	if a.status != 422 || !strings.Contains(a.body["detail"].(string), "silently ignore") {
 		t.Fatalf("%d %v", a.status, a.body)
 	}
+	for _, filter := range []string{"CN=", "CN=,OU=ldap", "CN=alice,OU= "} {
+		a = s.action(t, "appgate.revokeDeviceTokens", ctl.connection(), map[string]any{"distinguishedNameFilter": filter})
+		if a.status != 422 || !strings.Contains(a.body["detail"].(string), "empty component") {
+			t.Fatalf("%q: %d %v", filter, a.status, a.body)
+		}
+	}
 	if ctl.emu.Logins()+ctl.emu.Negotiations()+len(ctl.emu.Revocations()) != 0 {
 		t.Fatal("invalid input reached the controller")
 	}

@@ -22,11 +22,18 @@ type revokeInput struct {
 	ConfirmRevokeAll           bool     `json:"confirmRevokeAll"`
 }
 
-// check refuses combinations the controller would read differently from
-// what a flow builder most likely meant. Both rules weigh two fields at
-// once and the refusal must say why, which a schema message cannot, so they
-// live here; the schema's descriptions tell the same story.
+// check refuses inputs the controller would read differently from what a
+// flow builder most likely meant. The rules weigh several fields or parts of
+// a value at once and the refusal must say why, which a schema message
+// cannot, so they live here; the schema's descriptions tell the same story.
 func (in revokeInput) check() error {
+	if part, ok := emptyComponent(in.DistinguishedNameFilter); ok {
+		p := action.InvalidInput([]action.FieldError{{Field: "input.distinguishedNameFilter",
+			Message: "has a component without a value (" + part + "). As a starts-with filter it can hit far more devices than meant (\"CN=\" matches every device); " +
+				"in a workflow this usually means an expression evaluated to an empty string."}})
+		p.Detail = "distinguishedNameFilter has an empty component (" + part + "), most likely an expression that evaluated to nothing."
+		return p
+	}
 	switch {
 	case in.DistinguishedNameFilter != "" && len(in.SpecificDistinguishedNames) > 0:
 		p := action.InvalidInput([]action.FieldError{{Field: "input.specificDistinguishedNames",
@@ -42,6 +49,16 @@ func (in revokeInput) check() error {
 		return p
 	}
 	return nil
+}
+
+// emptyComponent finds a "TYPE=" component with no value in a DN filter.
+func emptyComponent(filter string) (string, bool) {
+	for part := range strings.SplitSeq(filter, ",") {
+		if typ, value, ok := strings.Cut(part, "="); ok && strings.TrimSpace(value) == "" {
+			return strings.TrimSpace(typ) + "=", true
+		}
+	}
+	return "", false
 }
 
 // canonicalTokenType returns the spec's spelling of a token type given in
