@@ -24,9 +24,10 @@ type runtime struct {
 }
 
 // loadRuntime reads the config file (if any), builds the upstream policy
-// from it and binds every provider and profile. demo lets the sidecar call
-// its own loopback emulators.
-func loadRuntime(configPath string, demo bool, logger *slog.Logger) (*runtime, error) {
+// from it and binds every provider and profile. allowLoopback lets the
+// sidecar call its own host: the demo's emulators, or whatever the operator
+// names on the command line of `call` (no remote caller is involved there).
+func loadRuntime(configPath string, allowLoopback bool, logger *slog.Logger) (*runtime, error) {
 	set, err := action.LoadSchemas()
 	if err != nil {
 		return nil, err
@@ -48,7 +49,7 @@ func loadRuntime(configPath string, demo bool, logger *slog.Logger) (*runtime, e
 	}
 	l := cfg.Limits
 	dest := cfg.Destinations
-	if demo {
+	if allowLoopback {
 		dest.AllowLoopback = true
 	}
 	factory, err := upstream.New(upstream.Config{

@@ -47,7 +47,7 @@ func callCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tokenwarden call: --input:", err)
 		return 2
 	}
-	rt, err := loadRuntime(*configPath, false, newLogger(stderr))
+	rt, err := loadRuntime(*configPath, true, newLogger(stderr))
 	if err != nil {
 		printStartupError(stderr, err)
 		return 1
