@@ -1,0 +1,213 @@
+package faultsuite
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/audit"
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/appgateemu"
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/faults"
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/threecxemu"
+	"github.com/tokenwarden/tokenwarden/sidecar/httpapi"
+	"github.com/tokenwarden/tokenwarden/sidecar/idempotency"
+	"github.com/tokenwarden/tokenwarden/sidecar/providers"
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
+)
+
+// callerKey is the sidecar API key every test call presents; it is also a
+// canary that must never appear in any output.
+const callerKey = "CANARY-caller-key-5b1e0c"
+
+type buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *buffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *buffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// world is one sidecar with its upstreams.
+type world struct {
+	t       *testing.T
+	url     string
+	pbx     *threecxemu.Emulator
+	pbxURL  string
+	pbxInj  *faults.Injector
+	ag      *appgateemu.Emulator
+	agURL   string
+	agInj   *faults.Injector
+	agClock *clock
+	logs    *buffer
+	audits  *buffer
+	answers *buffer // every response body the tests saw
+
+	mu      sync.Mutex
+	waits   []time.Duration
+	retries []upstream.RetryEvent
+	replays int
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+type option func(*upstream.Config)
+
+func newWorld(t *testing.T, opts ...option) *world {
+	t.Helper()
+	w := &world{t: t, logs: &buffer{}, audits: &buffer{}, answers: &buffer{}, agClock: &clock{t: time.Now()}}
+	w.pbx = threecxemu.New(threecxemu.Options{})
+	w.pbxInj = faults.Wrap(w.pbx)
+	pbxSrv := httptest.NewServer(w.pbxInj)
+	t.Cleanup(pbxSrv.Close)
+	w.pbxURL = pbxSrv.URL
+
+	w.ag = appgateemu.New(appgateemu.Options{Now: w.agClock.now})
+	w.agInj = faults.Wrap(w.ag)
+	agSrv := httptest.NewServer(w.agInj)
+	t.Cleanup(agSrv.Close)
+	w.agURL = agSrv.URL + "/admin"
+
+	cfg := upstream.Config{
+		Destinations: upstream.Destinations{AllowLoopback: true},
+		Retry: upstream.RetryPolicy{MaxAttempts: 4, BaseDelay: 200 * time.Millisecond, MaxDelay: 3 * time.Second, MaxElapsed: 10 * time.Second,
+			Wait: func(_ context.Context, d time.Duration) error {
+				w.mu.Lock()
+				w.waits = append(w.waits, d)
+				w.mu.Unlock()
+				return nil
+			}},
+		Observer: &upstream.Observer{OnRetry: func(e upstream.RetryEvent) { w.mu.Lock(); w.retries = append(w.retries, e); w.mu.Unlock() }},
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	factory, err := upstream.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := providers.Registry(action.Env{HTTP: factory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.CheckOutput = true
+	logger := slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h, err := httpapi.New(httpapi.Options{Registry: reg, Logger: logger, Middleware: []func(http.Handler) http.Handler{
+		httpapi.RequireAPIKey([]httpapi.APIKey{{ID: "suite", Key: callerKey}}),
+		httpapi.NewInFlight().Middleware,
+		httpapi.Audit(reg, audit.NewLines(w.audits)),
+		httpapi.Idempotency(idempotency.NewMemory(time.Hour, 1000), func() { w.mu.Lock(); w.replays++; w.mu.Unlock() }),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	w.url = srv.URL
+	return w
+}
+
+func (w *world) threecxConn() map[string]any {
+	id, secret := w.pbx.Credentials()
+	return map[string]any{"baseUrl": w.pbxURL, "clientId": id, "clientSecret": secret}
+}
+
+func (w *world) appgateConn() map[string]any {
+	c := w.ag.Credentials()
+	return map[string]any{"baseUrl": w.agURL, "providerName": c.ProviderName, "username": c.Username, "password": c.Password}
+}
+
+type answer struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+}
+
+func (a answer) problem() string {
+	s, _ := a.body["type"].(string)
+	return strings.TrimPrefix(s, action.ProblemBase)
+}
+
+// call posts an action through the sidecar.
+func (w *world) call(id string, conn map[string]any, input any, headers ...string) answer {
+	w.t.Helper()
+	b, _ := json.Marshal(map[string]any{"connection": conn, "input": input})
+	return w.post("/v1/actions/"+id, b, headers...)
+}
+
+func (w *world) post(path string, body []byte, headers ...string) answer {
+	w.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, w.url+path, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+callerKey)
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	w.answers.Write(raw)
+	a := answer{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	_ = json.Unmarshal(raw, &a.body)
+	return a
+}
+
+func (w *world) recorded() ([]time.Duration, []upstream.RetryEvent) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]time.Duration(nil), w.waits...), append([]upstream.RetryEvent(nil), w.retries...)
+}
+
+// auditEvents parses the audit lines written so far.
+func (w *world) auditEvents() []audit.Event {
+	var out []audit.Event
+	for _, line := range strings.Split(strings.TrimSpace(w.audits.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var e audit.Event
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			w.t.Fatalf("audit line %q: %v", line, err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func revoked(t *testing.T, emu *threecxemu.Emulator, id int32) bool {
+	t.Helper()
+	raw, ok := emu.SecurityToken(id)
+	if !ok {
+		t.Fatalf("no security token %d", id)
+	}
+	var tok map[string]any
+	_ = json.Unmarshal(raw, &tok)
+	return tok["Revoked"] != nil
+}
