@@ -28,6 +28,9 @@ import (
 // canary that must never appear in any output.
 const callerKey = "CANARY-caller-key-5b1e0c"
 
+// appgatePassword is the Appgate administrator's password, a canary too.
+const appgatePassword = "CANARY-appgate-password-9f3d"
+
 type buffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -58,9 +61,10 @@ type world struct {
 	agClock *clock
 	logs    *buffer
 	audits  *buffer
-	answers *buffer // every response body the tests saw
+	answers []answer // every answer the tests saw
 
 	mu      sync.Mutex
+	bearers map[string]bool // access tokens the upstreams were shown
 	waits   []time.Duration
 	retries []upstream.RetryEvent
 	replays int
@@ -78,15 +82,15 @@ type option func(*upstream.Config)
 
 func newWorld(t *testing.T, opts ...option) *world {
 	t.Helper()
-	w := &world{t: t, logs: &buffer{}, audits: &buffer{}, answers: &buffer{}, agClock: &clock{t: time.Now()}}
+	w := &world{t: t, bearers: map[string]bool{}, logs: &buffer{}, audits: &buffer{}, agClock: &clock{t: time.Now()}}
 	w.pbx = threecxemu.New(threecxemu.Options{})
-	w.pbxInj = faults.Wrap(w.pbx)
+	w.pbxInj = faults.Wrap(w.recordBearers(w.pbx))
 	pbxSrv := httptest.NewServer(w.pbxInj)
 	t.Cleanup(pbxSrv.Close)
 	w.pbxURL = pbxSrv.URL
 
-	w.ag = appgateemu.New(appgateemu.Options{Now: w.agClock.now})
-	w.agInj = faults.Wrap(w.ag)
+	w.ag = appgateemu.New(appgateemu.Options{Now: w.agClock.now, Password: appgatePassword})
+	w.agInj = faults.Wrap(w.recordBearers(w.ag))
 	agSrv := httptest.NewServer(w.agInj)
 	t.Cleanup(agSrv.Close)
 	w.agURL = agSrv.URL + "/admin"
@@ -115,6 +119,11 @@ func newWorld(t *testing.T, opts ...option) *world {
 	}
 	reg.CheckOutput = true
 	logger := slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// Providers that log through the default logger land in the same
+	// buffer, so the canary test sees every line the process writes.
+	prev := slog.Default()
+	slog.SetDefault(logger)
+	t.Cleanup(func() { slog.SetDefault(prev) })
 	h, err := httpapi.New(httpapi.Options{Registry: reg, Logger: logger, Middleware: []func(http.Handler) http.Handler{
 		httpapi.RequireAPIKey([]httpapi.APIKey{{ID: "suite", Key: callerKey}}),
 		httpapi.NewInFlight().Middleware,
@@ -128,6 +137,19 @@ func newWorld(t *testing.T, opts ...option) *world {
 	t.Cleanup(srv.Close)
 	w.url = srv.URL
 	return w
+}
+
+// recordBearers notes every access token the sidecar presents upstream, so
+// the canary test can look for them in the sidecar's output.
+func (w *world) recordBearers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			w.mu.Lock()
+			w.bearers[tok] = true
+			w.mu.Unlock()
+		}
+		next.ServeHTTP(rw, r)
+	})
 }
 
 func (w *world) threecxConn() map[string]any {
@@ -173,9 +195,11 @@ func (w *world) post(path string, body []byte, headers ...string) answer {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	w.answers.Write(raw)
 	a := answer{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
 	_ = json.Unmarshal(raw, &a.body)
+	w.mu.Lock()
+	w.answers = append(w.answers, a)
+	w.mu.Unlock()
 	return a
 }
 

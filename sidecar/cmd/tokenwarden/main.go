@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	logger := newLogger(stderr)
+	// Providers that log through the default logger write the same JSON.
+	slog.SetDefault(logger)
 	switch args[0] {
 	case "serve":
 		return serveCmd(ctx, args[1:], logger, stdout, stderr, false)

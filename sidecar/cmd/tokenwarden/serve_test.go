@@ -39,7 +39,9 @@ func startServe(t *testing.T, cfg map[string]any, env map[string]string) (string
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut lockedBuffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--config", path}, &out, &errOut) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--config", path}, &out, &errOut)
+	}()
 	select {
 	case u := <-urls:
 		stopped := false
