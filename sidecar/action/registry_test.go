@@ -53,7 +53,7 @@ type echoInput struct {
 	Opts  map[string]any `json:"opts"`
 }
 
-func newTestRegistry(t *testing.T, opens *atomic.Int64) *Registry {
+func newTestRegistry(t testing.TB, opens *atomic.Int64) *Registry {
 	t.Helper()
 	set, err := loadSchemas(testSchemas)
 	if err != nil {
