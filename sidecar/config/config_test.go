@@ -106,3 +106,20 @@ func TestBadConfigNamesEveryField(t *testing.T) {
 		}
 	}
 }
+
+// The example in docs/configuration.md must stay a valid config file.
+func TestDocumentedExampleFollowsTheSchema(t *testing.T) {
+	set, _ := setup(t)
+	doc, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```json\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("no JSON example in docs/configuration.md")
+	}
+	if _, errs := set.Validate(config.SchemaPath, "config", []byte(example)); errs != nil {
+		t.Fatalf("the documented example is invalid: %v", errs)
+	}
+}
