@@ -27,6 +27,11 @@ const (
 	// RepeatUnsafe marks a request that must not be sent again once it may
 	// have reached the server, such as generating a new app token.
 	RepeatUnsafe
+	// RepeatOnConnectionFailure marks a request that is safe to repeat but
+	// whose client retries on status answers itself (the OAuth client
+	// follows RFC 7009's 503 rules): only a failed connection, reset or
+	// truncated answer is retried here, so retries do not multiply.
+	RepeatOnConnectionFailure
 )
 
 type repeatKey struct{}
@@ -36,19 +41,23 @@ func WithRepeat(ctx context.Context, r Repeat) context.Context {
 	return context.WithValue(ctx, repeatKey{}, r)
 }
 
-func repeatable(req *http.Request) bool {
+// repeatable says whether req may be repeated after a failed connection and
+// after a retryable status.
+func repeatable(req *http.Request) (onFailure, onStatus bool) {
 	r, _ := req.Context().Value(repeatKey{}).(Repeat)
 	switch r {
 	case RepeatSafe:
-		return true
+		return true, true
 	case RepeatUnsafe:
-		return false
+		return false, false
+	case RepeatOnConnectionFailure:
+		return true, false
 	}
 	switch req.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
-		return true
+		return true, true
 	}
-	return false
+	return false, false
 }
 
 // RetryPolicy bounds retries of failed upstream exchanges.
@@ -102,7 +111,7 @@ func retryableStatus(code int) bool {
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	safe := repeatable(req)
+	safe, onStatus := repeatable(req)
 	tr := traceFrom(req.Context())
 	var waited time.Duration
 	for attempt := 1; ; attempt++ {
@@ -133,7 +142,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				return nil, &OutcomeUnknownError{Err: err}
 			}
 			reason = "connection error"
-		case retryableStatus(resp.StatusCode) && safe:
+		case retryableStatus(resp.StatusCode) && onStatus:
 			reason = "HTTP " + strconv.Itoa(resp.StatusCode)
 			after = retryAfter(resp.Header.Get("Retry-After"), time.Now())
 		default:

@@ -270,3 +270,13 @@ func TestConcurrencyPerHostIsBounded(t *testing.T) {
 		t.Fatalf("peak concurrency %d, limit %d", peak, limit)
 	}
 }
+
+func TestRepeatOnConnectionFailureLeavesStatusesToTheCaller(t *testing.T) {
+	r := newRig(t, upstream.DefaultRetryPolicy())
+	r.inj.Add(faults.Rule{Path: "/op", Times: 1, Fault: faults.ResetAfter()})
+	r.inj.Add(faults.Rule{Path: "/op", Times: 1, Fault: faults.Status(http.StatusServiceUnavailable, "1")})
+	resp, _, err := r.post(t, upstream.RepeatOnConnectionFailure)
+	if err != nil || resp.StatusCode != 503 || r.inj.Requests("POST", "/op") != 2 {
+		t.Fatalf("want the reset retried and the 503 handed back: %v %v after %d", resp, err, r.inj.Requests("POST", "/op"))
+	}
+}
