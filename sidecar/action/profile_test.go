@@ -72,3 +72,17 @@ func TestEnvelopeAcceptsProfileAndNamesWrongTypes(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+func TestTestEnvelopeWithProfile(t *testing.T) {
+	var opens atomic.Int64
+	r := newTestRegistry(t, &opens)
+	if err := r.SetProfiles(map[string]Profile{"main": {Provider: "demo", Connection: json.RawMessage(goodConn)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.TestEnvelope(context.Background(), "demo", Envelope{Profile: "main"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := fields(r.TestEnvelope(context.Background(), "demo", Envelope{Profile: "nope"})); got != "profile" {
+		t.Fatalf("fields %s", got)
+	}
+}

@@ -84,7 +84,10 @@ func describeBody(contentType string, body []byte) string {
 }
 
 func between(s, open, close string) string {
-	lower := strings.ToLower(s)
+	// Lower-case ASCII only: strings.ToLower would turn invalid UTF-8 into
+	// longer replacement runes and the indices would no longer fit s
+	// (found by FuzzAPIProblem).
+	lower := asciiLower(s)
 	i := strings.Index(lower, open)
 	if i < 0 {
 		return ""
@@ -141,4 +144,14 @@ func unwrapURL(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
