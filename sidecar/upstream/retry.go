@@ -219,7 +219,10 @@ func retryAfter(v string, now time.Time) time.Duration {
 		if n < 0 {
 			return 0
 		}
-		return time.Duration(n) * time.Second
+		// Beyond a day it makes no difference to any budget, and
+		// multiplying a huge value would overflow into a negative wait
+		// (found by FuzzRetryAfter).
+		return time.Duration(min(n, 86400)) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
 		return t.Sub(now)
