@@ -59,6 +59,8 @@ type Limits struct {
 type Idempotency struct {
 	Retention  Duration `json:"retention"`
 	MaxEntries int      `json:"maxEntries"`
+	// RedisURL, when set, puts the store in Redis instead of memory.
+	RedisURL secret.Value `json:"-"`
 }
 
 // Audit says where audit events go.
@@ -107,10 +109,13 @@ type file struct {
 		Allow         []string `json:"allow"`
 		AllowLoopback bool     `json:"allowLoopback"`
 	} `json:"destinations"`
-	Limits      Limits      `json:"limits"`
-	Idempotency Idempotency `json:"idempotency"`
-	Audit       Audit       `json:"audit"`
-	TLS         *TLS        `json:"tls"`
+	Limits      Limits `json:"limits"`
+	Idempotency struct {
+		Idempotency
+		RedisURL *ref `json:"redisUrl"`
+	} `json:"idempotency"`
+	Audit Audit `json:"audit"`
+	TLS   *TLS  `json:"tls"`
 }
 
 // ref points at a secret: an environment variable or a file.
@@ -156,11 +161,18 @@ func Parse(schemas *action.SchemaSet, doc []byte, env Env) (*Config, []action.Fi
 	if err := json.Unmarshal(canonical, &f); err != nil {
 		return nil, []action.FieldError{{Field: "config", Message: "passed its schema but not its Go type: " + err.Error()}}
 	}
-	cfg := &Config{Listen: f.Listen, Limits: f.Limits, Idempotency: f.Idempotency, Audit: f.Audit, TLS: f.TLS,
+	cfg := &Config{Listen: f.Listen, Limits: f.Limits, Idempotency: f.Idempotency.Idempotency, Audit: f.Audit, TLS: f.TLS,
 		Destinations: upstream.Destinations{Allow: f.Destinations.Allow, AllowLoopback: f.Destinations.AllowLoopback},
 		Profiles:     map[string]action.Profile{}}
 	if err := cfg.Destinations.Validate(); err != nil {
 		errs = append(errs, action.FieldError{Field: "config.destinations.allow", Message: err.Error()})
+	}
+	if r := f.Idempotency.RedisURL; r != nil {
+		v, err := r.resolve(env)
+		if err != nil {
+			errs = append(errs, action.FieldError{Field: "config.idempotency.redisUrl", Message: err.Error()})
+		}
+		cfg.Idempotency.RedisURL = secret.Value(v)
 	}
 	seen := map[string]bool{}
 	for i, k := range f.APIKeys {

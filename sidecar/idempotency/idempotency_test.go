@@ -15,8 +15,7 @@ func ok(body string) func() Answer {
 	return func() Answer { return Answer{Status: 200, ContentType: "application/json", Body: []byte(body)} }
 }
 
-func TestSameKeySameRequestIsReplayed(t *testing.T) {
-	m := NewMemory(time.Hour, 10)
+func checkSameKeySameRequestIsReplayed(t *testing.T, m Store) {
 	a, replayed, err := m.Do(context.Background(), "k", fpA, ok("first"))
 	if err != nil || replayed || string(a.Body) != "first" {
 		t.Fatal(a, replayed, err)
@@ -27,16 +26,14 @@ func TestSameKeySameRequestIsReplayed(t *testing.T) {
 	}
 }
 
-func TestSameKeyOtherRequestIsAMismatch(t *testing.T) {
-	m := NewMemory(time.Hour, 10)
+func checkSameKeyOtherRequestIsAMismatch(t *testing.T, m Store) {
 	_, _, _ = m.Do(context.Background(), "k", fpA, ok("first"))
 	if _, _, err := m.Do(context.Background(), "k", fpB, ok("second")); !errors.Is(err, ErrMismatch) {
 		t.Fatal(err)
 	}
 }
 
-func TestServerFailuresAreNotKept(t *testing.T) {
-	m := NewMemory(time.Hour, 10)
+func checkServerFailuresAreNotKept(t *testing.T, m Store) {
 	_, _, _ = m.Do(context.Background(), "k", fpA, func() Answer { return Answer{Status: 503} })
 	a, replayed, _ := m.Do(context.Background(), "k", fpA, ok("retried"))
 	if replayed || string(a.Body) != "retried" {
@@ -54,6 +51,20 @@ func TestServerFailuresAreNotKept(t *testing.T) {
 	}
 }
 
+// Every Store keeps the same promises.
+var contract = map[string]func(*testing.T, Store){
+	"replay":     checkSameKeySameRequestIsReplayed,
+	"mismatch":   checkSameKeyOtherRequestIsAMismatch,
+	"5xx":        checkServerFailuresAreNotKept,
+	"concurrent": checkConcurrentDuplicatesWaitForTheFirst,
+}
+
+func TestMemoryStore(t *testing.T) {
+	for name, check := range contract {
+		t.Run(name, func(t *testing.T) { check(t, NewMemory(time.Hour, 10)) })
+	}
+}
+
 func TestAnswersExpire(t *testing.T) {
 	m := NewMemory(time.Minute, 10)
 	now := time.Unix(1000, 0)
@@ -65,8 +76,7 @@ func TestAnswersExpire(t *testing.T) {
 	}
 }
 
-func TestConcurrentDuplicatesWaitForTheFirst(t *testing.T) {
-	m := NewMemory(time.Hour, 10)
+func checkConcurrentDuplicatesWaitForTheFirst(t *testing.T, m Store) {
 	var runs atomic.Int32
 	started, release := make(chan struct{}), make(chan struct{})
 	go func() {

@@ -81,7 +81,20 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 	if sink != nil {
 		mw = append(mw, httpapi.Audit(rt.reg, sink))
 	}
-	mw = append(mw, httpapi.Idempotency(idempotency.NewMemory(cfg.Idempotency.Retention.Std(), cfg.Idempotency.MaxEntries), nil))
+	var store idempotency.Store = idempotency.NewMemory(cfg.Idempotency.Retention.Std(), cfg.Idempotency.MaxEntries)
+	if url := cfg.Idempotency.RedisURL.Reveal(); url != "" {
+		// A claim outlives any one call, so a sidecar that dies mid-call
+		// frees its keys after a while.
+		claim := max(2*cfg.Limits.RequestTimeout.Std(), time.Minute)
+		r, err := idempotency.NewRedis(ctx, url, cfg.Idempotency.Retention.Std(), claim)
+		if err != nil {
+			printStartupError(stderr, err)
+			return 1
+		}
+		defer r.Close()
+		store = r
+	}
+	mw = append(mw, httpapi.Idempotency(store, nil))
 
 	opts := httpapi.Options{Registry: rt.reg, Logger: logger, Ready: &atomic.Bool{}, Version: version,
 		MaxBodyBytes: cfg.Limits.MaxBodyBytes, Middleware: mw}
