@@ -158,9 +158,13 @@ func transportProblem(ctx context.Context, err error, endpoint, authMethod strin
 	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded {
 		return action.NewProblem(action.KindUpstreamTimeout, "the OAuth server at %s did not answer in time; the token may still be active", host).WithUpstream(up)
 	}
-	var alert tls.AlertError
-	if errors.As(err, &alert) && authMethod == AuthTLSClient {
-		return action.NewProblem(action.KindUpstreamAuth, "the OAuth server at %s refused the client certificate during the TLS handshake (%v)", host, err).WithUpstream(up)
+	var opErr *net.OpError
+	// A TLS alert from the server arrives as a "remote error".
+	if errors.As(err, &opErr) && opErr.Op == "remote error" {
+		if authMethod == AuthTLSClient {
+			return action.NewProblem(action.KindUpstreamAuth, "the OAuth server at %s refused the client certificate during the TLS handshake (%v)", host, opErr.Err).WithUpstream(up)
+		}
+		return action.NewProblem(action.KindUpstreamUnreachable, "the OAuth server at %s refused the TLS handshake (%v); if it wants a client certificate, use tls_client_auth", host, opErr.Err).WithUpstream(up)
 	}
 	var unknownCA x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
@@ -171,7 +175,6 @@ func transportProblem(ctx context.Context, err error, endpoint, authMethod strin
 	case errors.As(err, &hostErr):
 		return action.NewProblem(action.KindUpstreamUnreachable, "the certificate of the OAuth server at %s does not name that host (%v)", host, rootCause(err)).WithUpstream(up)
 	}
-	var opErr *net.OpError
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		return action.NewProblem(action.KindUpstreamUnreachable, "the OAuth server host %s could not be resolved", host).WithUpstream(up)
