@@ -66,5 +66,9 @@ func (p *testPKI) mtlsServer(t *testing.T, h http.Handler) (*httptest.Server, st
 	srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: p.pool}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	return srv, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+	return srv, pemOf(srv)
+}
+
+func pemEncode(typ string, der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
 }
