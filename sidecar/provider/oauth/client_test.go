@@ -22,7 +22,7 @@ import (
 // Canary values: no log line or problem may ever contain them.
 const (
 	canaryToken  = "tok-CANARY-7d1f0c9e"
-	canarySecret = "sec CANARY+/:%é"
+	canarySecret = "sec CANARY+/:%&="
 )
 
 // harness is a client whose logs are captured and checked for secrets when
