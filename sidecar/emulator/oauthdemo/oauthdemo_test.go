@@ -76,3 +76,18 @@ func TestRegistrationRefusesIncompleteClients(t *testing.T) {
 		}
 	}
 }
+
+func TestDemoStartsWithActiveTokens(t *testing.T) {
+	d, err := NewDemo(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Tokens) != 2 || d.Tokens[0].AccessToken == d.Tokens[1].AccessToken {
+		t.Fatalf("tokens %+v", d.Tokens)
+	}
+	for _, tok := range d.Tokens {
+		if !d.Active(context.Background(), tok.AccessToken) || !d.Active(context.Background(), tok.RefreshToken) {
+			t.Error("a demo token is inactive at start")
+		}
+	}
+}
