@@ -4,6 +4,7 @@ package providers
 
 import (
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/provider/oauth"
 	"github.com/tokenwarden/tokenwarden/sidecar/provider/threecx"
 )
 
@@ -11,5 +12,6 @@ import (
 func All() []action.Provider {
 	return []action.Provider{
 		threecx.Provider(),
+		oauth.Provider(),
 	}
 }

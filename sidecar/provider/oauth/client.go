@@ -3,6 +3,7 @@ package oauth
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -16,9 +17,6 @@ import (
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
 )
 
-// Provider is the provider id every problem and log line of this package carries.
-const Provider = "oauth"
-
 // RetryPolicy bounds how long a revocation answered with 503 is retried.
 // RFC 7009 §2.2.1: 503 means the token was not revoked and the client should
 // try again, so giving up must never look like success.
@@ -29,7 +27,7 @@ type RetryPolicy struct {
 	MaxTotalWait time.Duration // cap on the sum of the waits
 }
 
-// Options configure a Client once; every connection shares them.
+// Options tune a Client; zero fields take DefaultOptions.
 type Options struct {
 	// Timeout bounds one Revoke call, discovery and retries included.
 	Timeout time.Duration
@@ -37,32 +35,33 @@ type Options struct {
 	// DiscoveryTTL is how long an issuer's metadata is reused.
 	DiscoveryTTL time.Duration
 	Logger       *slog.Logger
-	// Transport is cloned for each distinct TLS setting; nil means a clone of
-	// http.DefaultTransport.
-	Transport *http.Transport
 }
 
-// DefaultOptions are what New uses for zero fields.
+// DefaultOptions are what NewClient uses for zero fields.
 var DefaultOptions = Options{
 	Timeout:      30 * time.Second,
 	Retry:        RetryPolicy{Attempts: 4, BaseDelay: 500 * time.Millisecond, MaxDelay: 5 * time.Second, MaxTotalWait: 10 * time.Second},
 	DiscoveryTTL: time.Hour,
 }
 
-// Client revokes tokens. It is safe for concurrent use and meant to be shared.
+// Client revokes tokens on one connection: it is the provider's session, so
+// the registry keeps one per distinct connection and its discovered endpoint
+// is reused. It is safe for concurrent use.
 type Client struct {
+	conn  Connection
+	http  *http.Client
 	opts  Options
 	log   *slog.Logger
 	sleep func(context.Context, time.Duration) error
 	now   func() time.Time
 
-	mu        sync.Mutex
-	clients   map[string]*http.Client // by TLS setting
-	discovery map[string]discovered   // by issuer and TLS setting
+	mu         sync.Mutex
+	discovered *discovered
 }
 
-// New builds a Client; zero fields of opts take DefaultOptions.
-func New(opts Options) *Client {
+// NewClient builds a client for a validated connection. httpClient carries
+// the connection's TLS settings (client certificate for tls_client_auth).
+func NewClient(conn Connection, httpClient *http.Client, opts Options) *Client {
 	d := DefaultOptions
 	if opts.Timeout <= 0 {
 		opts.Timeout = d.Timeout
@@ -86,13 +85,15 @@ func New(opts Options) *Client {
 	if log == nil {
 		log = slog.Default()
 	}
+	hc := *httpClient
+	hc.CheckRedirect = noRedirects
 	return &Client{
-		opts:      opts,
-		log:       log.With("provider", Provider),
-		sleep:     sleepCtx,
-		now:       time.Now,
-		clients:   map[string]*http.Client{},
-		discovery: map[string]discovered{},
+		conn:  conn.withDefaults(),
+		http:  &hc,
+		opts:  opts,
+		log:   log.With("provider", ProviderID),
+		sleep: sleepCtx,
+		now:   time.Now,
 	}
 }
 
@@ -132,28 +133,23 @@ func Fingerprint(token string) string {
 	return "sha256:" + hex.EncodeToString(sum[:6])
 }
 
-// Revoke asks the connection's server to revoke the token. Success means the
-// server answered 2xx, which RFC 7009 also gives for tokens it does not know.
-func (c *Client) Revoke(ctx context.Context, conn Connection, req Request) (*Result, error) {
-	p, errs := conn.prepare()
-	errs = append(errs, req.check()...)
-	if len(errs) > 0 {
-		return nil, action.InvalidInput(errs)
-	}
+// Revoke asks the server to revoke the token. Success means the server
+// answered 2xx, which RFC 7009 also gives for tokens it does not know.
+func (c *Client) Revoke(ctx context.Context, req Request) (*Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 
-	hc := c.httpClient(p)
-	endpoint := p.endpoint()
+	p := &c.conn
+	endpoint := p.fixedEndpoint()
 	if endpoint == "" {
 		var err error
-		if endpoint, err = c.discover(ctx, hc, p); err != nil {
+		if endpoint, err = c.discover(ctx); err != nil {
 			return nil, err
 		}
 	}
-	dialect := dialects[p.Dialect]
-	body, contentType := dialect.body(p, req)
-	redact := redactor(req.Token, p.ClientSecret)
+	body, contentType := dialects[p.Dialect].body(p, req)
+	secret := p.ClientSecret.Reveal()
+	redact := redactor(req.Token, secret)
 
 	res := &Result{TokenFingerprint: Fingerprint(req.Token), TokenTypeHint: req.TokenTypeHint, Dialect: p.Dialect, Endpoint: endpoint}
 	log := c.log.With("dialect", p.Dialect, "endpoint", endpoint, "token", res.TokenFingerprint)
@@ -167,9 +163,9 @@ func (c *Client) Revoke(ctx context.Context, conn Connection, req Request) (*Res
 		httpReq.Header.Set("Content-Type", contentType)
 		httpReq.Header.Set("Accept", "application/json")
 		if p.ClientAuthMethod == AuthClientSecretBasic {
-			httpReq.Header.Set("Authorization", basicAuthorization(p.ClientID, p.ClientSecret, !p.BasicWithoutFormEncoding))
+			httpReq.Header.Set("Authorization", basicAuthorization(p.ClientID, secret, !p.BasicWithoutFormEncoding))
 		}
-		ans, err := send(hc, httpReq)
+		ans, err := send(c.http, httpReq)
 		if err != nil {
 			prob := transportProblem(ctx, err, endpoint, p.ClientAuthMethod)
 			log.Warn("oauth revocation failed", "kind", prob.Kind(), "attempt", res.Attempts)
@@ -200,17 +196,17 @@ func (c *Client) Revoke(ctx context.Context, conn Connection, req Request) (*Res
 	}
 }
 
-func (r Request) check() []action.FieldError {
-	var errs []action.FieldError
-	if r.Token == "" {
-		errs = append(errs, action.FieldError{Field: "input.token", Message: "is required"})
+// Test proves the connection by revoking a random token that was never
+// issued: RFC 7009 servers authenticate the client first and answer 200 for
+// unknown tokens, so success means the endpoint and the credentials work,
+// and nothing real is touched.
+func (c *Client) Test(ctx context.Context) error {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return err
 	}
-	switch r.TokenTypeHint {
-	case "", HintAccessToken, HintRefreshToken:
-	default:
-		errs = append(errs, action.FieldError{Field: "input.tokenTypeHint", Message: "must be access_token or refresh_token"})
-	}
-	return errs
+	_, err := c.Revoke(ctx, Request{Token: "tokenwarden-connection-test-" + hex.EncodeToString(b)})
+	return err
 }
 
 // basicAuthorization builds the header of RFC 6749 §2.3.1: id and secret are
@@ -291,45 +287,10 @@ func stillActive(attempts int, waited time.Duration, retryAfter string) *action.
 	if d, ok := parseRetryAfter(retryAfter, time.Now()); ok {
 		p.RetryAfterSeconds = int((d + time.Second - 1) / time.Second)
 	}
-	return p.WithUpstream(action.Upstream{Provider: Provider, Status: http.StatusServiceUnavailable})
+	return p.WithUpstream(action.Upstream{Provider: ProviderID, Status: http.StatusServiceUnavailable})
 }
 
-// errNoRedirects stops the HTTP client at a 3xx: a revocation (or a metadata
+// noRedirects stops the HTTP client at a 3xx: a revocation (or a metadata
 // document) that moved is a configuration error to report, and following it
 // would send the client's credentials somewhere nobody configured.
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-// httpClient returns the shared client for p's TLS setting.
-func (c *Client) httpClient(p *prepared) *http.Client {
-	key := tlsKey(p)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if hc, ok := c.clients[key]; ok {
-		return hc
-	}
-	var t *http.Transport
-	if c.opts.Transport != nil {
-		t = c.opts.Transport.Clone()
-	} else {
-		t = http.DefaultTransport.(*http.Transport).Clone()
-	}
-	if p.tls != nil {
-		t.TLSClientConfig = p.tls
-	}
-	hc := &http.Client{Transport: t, CheckRedirect: noRedirects}
-	c.clients[key] = hc
-	return hc
-}
-
-// tlsKey identifies a TLS setting without keeping the key material itself.
-func tlsKey(p *prepared) string {
-	if p.tls == nil {
-		return "default"
-	}
-	h := sha256.New()
-	for _, s := range []string{p.CACertificatesPEM, p.ClientCertificatePEM, p.ClientKeyPEM, fmt.Sprint(p.AllowUnauthorizedCerts)} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}

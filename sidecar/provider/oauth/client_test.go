@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
 // Canary values: no log line or problem may ever contain them.
@@ -25,20 +26,20 @@ const (
 	canarySecret = "sec CANARY+/:%&="
 )
 
-// harness is a client whose logs are captured and checked for secrets when
-// the test ends, and whose waits are recorded instead of slept.
+// harness builds clients whose logs are captured and checked for secrets
+// when the test ends, and whose waits are recorded instead of slept.
 type harness struct {
-	*Client
+	t     *testing.T
+	log   *slog.Logger
 	logs  *bytes.Buffer
 	waits []time.Duration
 }
 
 func newHarness(t *testing.T, secrets ...string) *harness {
 	t.Helper()
-	h := &harness{logs: &bytes.Buffer{}}
+	h := &harness{t: t, logs: &bytes.Buffer{}}
 	var mu sync.Mutex
-	h.Client = New(Options{Logger: slog.New(slog.NewJSONHandler(lockedWriter{&mu, h.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	h.sleep = func(_ context.Context, d time.Duration) error { h.waits = append(h.waits, d); return nil }
+	h.log = slog.New(slog.NewJSONHandler(lockedWriter{&mu, h.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	t.Cleanup(func() {
 		mu.Lock()
 		defer mu.Unlock()
@@ -49,6 +50,23 @@ func newHarness(t *testing.T, secrets ...string) *harness {
 		}
 	})
 	return h
+}
+
+// client builds a client for conn the way the provider's Open does.
+func (h *harness) client(conn Connection) *Client {
+	h.t.Helper()
+	hc, err := upstream.NewFactory(upstream.DefaultConfig()).Client(conn.TLS)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	c := NewClient(conn, hc, Options{Logger: h.log})
+	c.sleep = func(_ context.Context, d time.Duration) error { h.waits = append(h.waits, d); return nil }
+	return c
+}
+
+// Revoke revokes with a fresh client for conn.
+func (h *harness) Revoke(ctx context.Context, conn Connection, req Request) (*Result, error) {
+	return h.client(conn).Revoke(ctx, req)
 }
 
 type lockedWriter struct {
@@ -349,26 +367,6 @@ func TestUnreachableServer(t *testing.T) {
 	}
 }
 
-func TestBadInputNamesEveryFieldAtOnceAndSendsNothing(t *testing.T) {
-	srv, got := fakeServer(t, ok200)
-	_, err := newHarness(t).Revoke(context.Background(),
-		Connection{Issuer: "ftp://x", ClientAuthMethod: AuthClientSecretPost, CACertificatesPEM: "junk"},
-		Request{TokenTypeHint: "id_token"})
-	p := problemOf(t, err, action.KindInvalidInput)
-	var fields []string
-	for _, e := range p.Errors {
-		fields = append(fields, e.Field)
-	}
-	want := "connection.issuer connection.clientId connection.clientSecret connection.caCertificatesPem input.token input.tokenTypeHint"
-	if strings.Join(fields, " ") != want {
-		t.Errorf("fields %v, want %s", fields, want)
-	}
-	if len(*got) != 0 {
-		t.Error("a request was sent")
-	}
-	_ = srv
-}
-
 func TestNexusDialectSendsJSONWithItsHintsAndBodyCredentials(t *testing.T) {
 	srv, got := fakeServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { io.WriteString(w, "{}") })
 	c := Connection{Dialect: DialectNexus, BaseURL: srv.URL + "/", ClientID: "MyClient", ClientSecret: canarySecret, ClientAuthMethod: AuthClientSecretPost}
@@ -422,15 +420,6 @@ func TestNexusErrorsAreMapped(t *testing.T) {
 	}
 }
 
-func TestNexusRefusesNoClientAuthentication(t *testing.T) {
-	_, err := newHarness(t).Revoke(context.Background(),
-		Connection{Dialect: DialectNexus, BaseURL: "http://127.0.0.1:1", ClientID: "c", ClientAuthMethod: AuthNone}, Request{Token: canaryToken})
-	p := problemOf(t, err, action.KindInvalidInput)
-	if len(p.Errors) != 1 || p.Errors[0].Field != "connection.clientAuthMethod" {
-		t.Errorf("errors %+v", p.Errors)
-	}
-}
-
 func TestDiscoveryFallsBackToOpenIDConfigurationAndIsCached(t *testing.T) {
 	var issuer string
 	srv, got := fakeServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
@@ -444,10 +433,9 @@ func TestDiscoveryFallsBackToOpenIDConfigurationAndIsCached(t *testing.T) {
 		}
 	})
 	issuer = srv.URL + "/tenant"
-	h := newHarness(t)
-	c := Connection{Issuer: issuer, ClientID: "a", ClientSecret: canarySecret}
+	client := newHarness(t).client(Connection{Issuer: issuer, ClientID: "a", ClientSecret: canarySecret})
 	for range 2 {
-		res, err := h.Revoke(context.Background(), c, Request{Token: canaryToken})
+		res, err := client.Revoke(context.Background(), Request{Token: canaryToken})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,12 +4,10 @@
 package oauth
 
 import (
-	"crypto/tls"
-	"crypto/x509"
-	"net/url"
 	"strings"
 
-	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/secret"
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
 // Dialects the client speaks.
@@ -36,153 +34,50 @@ const (
 // NexusRevokePath is where a Nexus server takes revocations, below its base URL.
 const NexusRevokePath = "/api/rest/v3.0/oauth/revoke"
 
-// Connection says where the revocation endpoint is, who the client is and
-// which dialect the server speaks. Its JSON names are the action's connection
-// schema; the schema holds the constraints, Prepare the few it cannot express
-// (parsing URLs and PEM blocks).
+// Connection mirrors schemas/connections/oauth.json, which holds every
+// constraint (which fields each dialect and method needs); the registry
+// validates against it before a Connection is built.
 type Connection struct {
 	Dialect string `json:"dialect,omitempty"`
-	// RevocationURL is the full endpoint URL; it wins over Issuer and BaseURL.
+	// RevocationURL is the full endpoint URL.
 	RevocationURL string `json:"revocationUrl,omitempty"`
-	// Issuer is an RFC 8414 / OpenID issuer identifier whose metadata names
-	// the revocation_endpoint.
+	// Issuer is an RFC 8414 / OpenID issuer whose metadata names the
+	// revocation_endpoint (rfc7009 only).
 	Issuer string `json:"issuer,omitempty"`
-	// BaseURL is a Nexus server's API base; NexusRevokePath is appended.
+	// BaseURL is a Nexus server's address; NexusRevokePath is appended.
 	BaseURL string `json:"baseUrl,omitempty"`
 
-	ClientID         string `json:"clientId,omitempty"`
-	ClientSecret     string `json:"clientSecret,omitempty"`
-	ClientAuthMethod string `json:"clientAuthMethod,omitempty"`
+	ClientID         string       `json:"clientId"`
+	ClientSecret     secret.Value `json:"clientSecret,omitempty"`
+	ClientAuthMethod string       `json:"clientAuthMethod,omitempty"`
 	// BasicWithoutFormEncoding sends the Basic credentials as they are instead
 	// of form-encoding them first (RFC 6749 §2.3.1): some servers never decode.
 	BasicWithoutFormEncoding bool `json:"basicWithoutFormEncoding,omitempty"`
 
-	ClientCertificatePEM string `json:"clientCertificatePem,omitempty"`
-	ClientKeyPEM         string `json:"clientKeyPem,omitempty"`
-	CACertificatesPEM    string `json:"caCertificatesPem,omitempty"`
-	// AllowUnauthorizedCerts skips server certificate verification; only ever
-	// on explicit request (self-signed on-premise servers).
-	AllowUnauthorizedCerts bool `json:"allowUnauthorizedCerts,omitempty"`
+	// TLS carries the client certificate for tls_client_auth, extra CAs and
+	// the explicit opt-out of certificate checks.
+	TLS *upstream.TLSOptions `json:"tls,omitempty"`
 }
 
-// prepared is a Connection with defaults applied and its PEM material parsed.
-type prepared struct {
-	Connection
-	tls *tls.Config // nil when the default TLS settings do
+// withDefaults fills what the schema defaults, for callers that build a
+// Connection in Go rather than through the registry.
+func (c Connection) withDefaults() Connection {
+	if c.Dialect == "" {
+		c.Dialect = DialectRFC7009
+	}
+	if c.ClientAuthMethod == "" {
+		c.ClientAuthMethod = AuthClientSecretBasic
+	}
+	return c
 }
 
-// prepare applies defaults and checks what a schema cannot, naming every bad
-// field under "connection.".
-func (c Connection) prepare() (*prepared, []action.FieldError) {
-	p := &prepared{Connection: c}
-	if p.Dialect == "" {
-		p.Dialect = DialectRFC7009
+// fixedEndpoint is the revocation URL when it needs no discovery.
+func (c Connection) fixedEndpoint() string {
+	if c.RevocationURL != "" {
+		return c.RevocationURL
 	}
-	if p.ClientAuthMethod == "" {
-		p.ClientAuthMethod = AuthClientSecretBasic
-	}
-	var errs []action.FieldError
-	bad := func(field, msg string) {
-		errs = append(errs, action.FieldError{Field: "connection." + field, Message: msg})
-	}
-
-	switch p.Dialect {
-	case DialectRFC7009:
-		if p.RevocationURL == "" && p.Issuer == "" {
-			bad("revocationUrl", "give revocationUrl or issuer (the endpoint is then discovered)")
-		}
-	case DialectNexus:
-		if p.RevocationURL == "" && p.BaseURL == "" {
-			bad("baseUrl", "give baseUrl (the Nexus API base) or revocationUrl")
-		}
-		if p.ClientAuthMethod == AuthNone {
-			bad("clientAuthMethod", "a Nexus server requires client authentication; 'none' is not accepted")
-		}
-	default:
-		bad("dialect", "must be 'rfc7009' or 'nexus'")
-	}
-	for _, u := range []struct{ field, raw string }{{"revocationUrl", p.RevocationURL}, {"issuer", p.Issuer}, {"baseUrl", p.BaseURL}} {
-		if u.raw == "" {
-			continue
-		}
-		if msg := checkHTTPURL(u.raw); msg != "" {
-			bad(u.field, msg)
-		}
-	}
-
-	if p.ClientID == "" {
-		bad("clientId", "is required")
-	}
-	switch p.ClientAuthMethod {
-	case AuthClientSecretBasic, AuthClientSecretPost:
-		if p.ClientSecret == "" {
-			bad("clientSecret", "is required for "+p.ClientAuthMethod)
-		}
-	case AuthNone:
-	case AuthTLSClient:
-		if p.ClientCertificatePEM == "" {
-			bad("clientCertificatePem", "is required for tls_client_auth")
-		}
-		if p.ClientKeyPEM == "" {
-			bad("clientKeyPem", "is required for tls_client_auth")
-		}
-	default:
-		bad("clientAuthMethod", "must be one of client_secret_basic, client_secret_post, none, tls_client_auth")
-	}
-
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	custom := false
-	if p.CACertificatesPEM != "" {
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM([]byte(p.CACertificatesPEM)) {
-			bad("caCertificatesPem", "holds no PEM certificate")
-		}
-		cfg.RootCAs, custom = pool, true
-	}
-	if p.ClientCertificatePEM != "" || p.ClientKeyPEM != "" {
-		if p.ClientCertificatePEM != "" && p.ClientKeyPEM != "" {
-			pair, err := tls.X509KeyPair([]byte(p.ClientCertificatePEM), []byte(p.ClientKeyPEM))
-			if err != nil {
-				// The parse error may quote key material, so it is not passed on.
-				bad("clientCertificatePem", "the certificate and key are not a matching PEM pair")
-			} else {
-				cfg.Certificates, custom = []tls.Certificate{pair}, true
-			}
-		} else if p.ClientAuthMethod != AuthTLSClient {
-			bad("clientCertificatePem", "give both the client certificate and its key, or neither")
-		}
-	}
-	if p.AllowUnauthorizedCerts {
-		cfg.InsecureSkipVerify, custom = true, true //nolint:gosec // only on the connection's explicit request
-	}
-	if custom {
-		p.tls = cfg
-	}
-
-	return p, errs
-}
-
-func checkHTTPURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return "must be an absolute http(s) URL"
-	}
-	if u.User != nil {
-		return "must not carry credentials; use clientId and clientSecret"
-	}
-	if u.Fragment != "" {
-		return "must not have a fragment"
-	}
-	return ""
-}
-
-// endpoint is the revocation URL when it does not need discovery.
-func (p *prepared) endpoint() string {
-	if p.RevocationURL != "" {
-		return p.RevocationURL
-	}
-	if p.Dialect == DialectNexus {
-		return strings.TrimRight(p.BaseURL, "/") + NexusRevokePath
+	if c.Dialect == DialectNexus {
+		return strings.TrimRight(c.BaseURL, "/") + NexusRevokePath
 	}
 	return ""
 }

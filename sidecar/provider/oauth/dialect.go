@@ -7,7 +7,7 @@ import (
 
 // dialect builds the request body one kind of server expects.
 type dialect interface {
-	body(p *prepared, req Request) (body []byte, contentType string)
+	body(p *Connection, req Request) (body []byte, contentType string)
 }
 
 var dialects = map[string]dialect{
@@ -19,7 +19,7 @@ var dialects = map[string]dialect{
 // client in exactly one place (RFC 7009 §2.1, RFC 6749 §2.3.1).
 type rfc7009 struct{}
 
-func (rfc7009) body(p *prepared, req Request) ([]byte, string) {
+func (rfc7009) body(p *Connection, req Request) ([]byte, string) {
 	form := url.Values{"token": {req.Token}}
 	if req.TokenTypeHint != "" {
 		form.Set("token_type_hint", req.TokenTypeHint)
@@ -27,7 +27,7 @@ func (rfc7009) body(p *prepared, req Request) ([]byte, string) {
 	switch p.ClientAuthMethod {
 	case AuthClientSecretPost:
 		form.Set("client_id", p.ClientID)
-		form.Set("client_secret", p.ClientSecret)
+		form.Set("client_secret", p.ClientSecret.Reveal())
 	case AuthNone, AuthTLSClient:
 		// Public and certificate-bound clients identify themselves in the
 		// body (RFC 6749 §3.2.1, RFC 8705 §2).
@@ -50,10 +50,10 @@ type nexusRevokeBody struct {
 	ClientSecret  string `json:"client_secret,omitempty"`
 }
 
-func (nexus) body(p *prepared, req Request) ([]byte, string) {
+func (nexus) body(p *Connection, req Request) ([]byte, string) {
 	b := nexusRevokeBody{Token: req.Token, TokenTypeHint: nexusHints[req.TokenTypeHint]}
 	if p.ClientAuthMethod == AuthClientSecretPost {
-		b.ClientID, b.ClientSecret = p.ClientID, p.ClientSecret
+		b.ClientID, b.ClientSecret = p.ClientID, p.ClientSecret.Reveal()
 	}
 	raw, _ := json.Marshal(b) // strings only: cannot fail
 	return raw, "application/json"

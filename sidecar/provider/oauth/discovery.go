@@ -32,7 +32,10 @@ type discovered struct {
 // RFC 8414 §3.1 inserts the well-known segment before the issuer's path;
 // OpenID Connect Discovery §4 appends it.
 func metadataURLs(issuer string) []string {
-	u, _ := url.Parse(issuer) // checked by prepare
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return nil // the schema admits only absolute URLs
+	}
 	path := strings.TrimSuffix(u.Path, "/")
 	rfc := *u
 	rfc.Path = "/.well-known/oauth-authorization-server" + path
@@ -45,29 +48,28 @@ func metadataURLs(issuer string) []string {
 
 // discover finds the issuer's revocation endpoint, reusing metadata fetched
 // within DiscoveryTTL.
-func (c *Client) discover(ctx context.Context, hc *http.Client, p *prepared) (string, error) {
-	key := p.Issuer + "\x00" + tlsKey(p)
+func (c *Client) discover(ctx context.Context) (string, error) {
 	c.mu.Lock()
-	d, ok := c.discovery[key]
+	d := c.discovered
 	c.mu.Unlock()
-	if !ok || c.now().Sub(d.fetched) > c.opts.DiscoveryTTL {
-		meta, err := c.fetchMetadata(ctx, hc, p.Issuer)
+	if d == nil || c.now().Sub(d.fetched) > c.opts.DiscoveryTTL {
+		meta, err := c.fetchMetadata(ctx, c.conn.Issuer)
 		if err != nil {
 			return "", err
 		}
-		d = discovered{meta: *meta, fetched: c.now()}
+		d = &discovered{meta: *meta, fetched: c.now()}
 		c.mu.Lock()
-		c.discovery[key] = d
+		c.discovered = d
 		c.mu.Unlock()
 	}
-	if p.ClientAuthMethod == AuthTLSClient && d.meta.MTLSAliases.RevocationEndpoint != "" {
+	if c.conn.ClientAuthMethod == AuthTLSClient && d.meta.MTLSAliases.RevocationEndpoint != "" {
 		return d.meta.MTLSAliases.RevocationEndpoint, nil
 	}
 	return d.meta.RevocationEndpoint, nil
 }
 
-func (c *Client) fetchMetadata(ctx context.Context, hc *http.Client, issuer string) (*metadata, error) {
-	up := action.Upstream{Provider: Provider}
+func (c *Client) fetchMetadata(ctx context.Context, issuer string) (*metadata, error) {
+	up := action.Upstream{Provider: ProviderID}
 	var tried []string
 	for _, where := range metadataURLs(issuer) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, where, nil)
@@ -75,7 +77,7 @@ func (c *Client) fetchMetadata(ctx context.Context, hc *http.Client, issuer stri
 			return nil, action.NewProblem(action.KindInternal, "cannot build the discovery request")
 		}
 		req.Header.Set("Accept", "application/json")
-		ans, err := send(hc, req)
+		ans, err := send(c.http, req)
 		if err != nil {
 			return nil, transportProblem(ctx, err, where, "")
 		}
@@ -96,8 +98,10 @@ func (c *Client) fetchMetadata(ctx context.Context, hc *http.Client, issuer stri
 		if m.RevocationEndpoint == "" {
 			return nil, action.NewProblem(action.KindUpstreamError, "issuer %s publishes no revocation_endpoint in its metadata (%s); give revocationUrl instead", issuer, where).WithUpstream(up)
 		}
-		if msg := checkHTTPURL(m.RevocationEndpoint); msg != "" {
-			return nil, action.NewProblem(action.KindUpstreamError, "the revocation_endpoint in the metadata of %s %s", issuer, msg).WithUpstream(up)
+		for _, e := range []string{m.RevocationEndpoint, m.MTLSAliases.RevocationEndpoint} {
+			if u, err := url.Parse(e); e != "" && (err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http")) {
+				return nil, action.NewProblem(action.KindUpstreamError, "the metadata of %s names a revocation endpoint that is not an absolute http(s) URL", issuer).WithUpstream(up)
+			}
 		}
 		return &m, nil
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/oauthdemo"
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
 // These tests run the client against ory/fosite, a maintained OAuth 2.0
@@ -126,7 +127,7 @@ func TestFositeRefusesWrongCredentialsAndKeepsTheToken(t *testing.T) {
 func TestFositeKeepsAnotherClientsTokenButAnswers200(t *testing.T) {
 	f := newFositeServer(t, newPKI(t))
 	access, _ := f.tokens(t, "svc-basic")
-	c := Connection{RevocationURL: f.revocationURL(), CACertificatesPEM: f.serverCAPEM(), ClientID: "svc-post", ClientSecret: canarySecret, ClientAuthMethod: AuthClientSecretPost}
+	c := Connection{RevocationURL: f.revocationURL(), ClientID: "svc-post", ClientSecret: canarySecret, ClientAuthMethod: AuthClientSecretPost, TLS: &upstream.TLSOptions{CACertPEM: f.serverCAPEM()}}
 	if _, err := newHarness(t, access).Revoke(context.Background(), c, Request{Token: access}); err != nil {
 		t.Fatal(err)
 	}

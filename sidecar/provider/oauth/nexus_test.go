@@ -9,6 +9,7 @@ import (
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/nexusemu"
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
 // The Nexus emulator follows the vendor page; these prove the client and it
@@ -28,7 +29,7 @@ func TestNexusRevokesThroughEveryClientAuthMethod(t *testing.T) {
 	}{
 		{"basic without form-encoding", Connection{BaseURL: plain.URL, ClientAuthMethod: AuthClientSecretBasic, BasicWithoutFormEncoding: true}},
 		{"body", Connection{BaseURL: plain.URL, ClientAuthMethod: AuthClientSecretPost, ClientSecret: canarySecret}},
-		{"client certificate", Connection{BaseURL: mtls.URL, ClientAuthMethod: AuthTLSClient, ClientCertificatePEM: certPEM, ClientKeyPEM: keyPEM, CACertificatesPEM: caPEM}},
+		{"client certificate", Connection{BaseURL: mtls.URL, ClientAuthMethod: AuthTLSClient, TLS: &upstream.TLSOptions{CACertPEM: caPEM, ClientCertPEM: certPEM, ClientKeyPEM: keyPEM}}},
 	} {
 		for _, hint := range []string{HintAccessToken, HintRefreshToken, ""} {
 			t.Run(tc.name+"/"+hint, func(t *testing.T) {
@@ -92,7 +93,7 @@ func TestClientCertificateRefusedByTheServerIsAnAuthProblem(t *testing.T) {
 	srv, caPEM := pki.mtlsServer(t, emu.Handler())
 	certPEM, keyPEM := stranger.clientPEM(t, pkix.Name{CommonName: "MyClient"})
 	_, err := newHarness(t).Revoke(context.Background(), Connection{Dialect: DialectNexus, BaseURL: srv.URL, ClientID: "MyClient",
-		ClientAuthMethod: AuthTLSClient, ClientCertificatePEM: certPEM, ClientKeyPEM: keyPEM, CACertificatesPEM: caPEM}, Request{Token: canaryToken})
+		ClientAuthMethod: AuthTLSClient, TLS: &upstream.TLSOptions{CACertPEM: caPEM, ClientCertPEM: certPEM, ClientKeyPEM: keyPEM}}, Request{Token: canaryToken})
 	problemOf(t, err, action.KindUpstreamAuth)
 }
 
@@ -105,7 +106,7 @@ func TestUntrustedServerCertificateSaysWhatToDo(t *testing.T) {
 		t.Errorf("detail %q", p.Detail)
 	}
 	// Only on explicit request is the certificate not checked.
-	c.AllowUnauthorizedCerts = true
+	c.TLS = &upstream.TLSOptions{AllowUnauthorizedCerts: true}
 	_, err = newHarness(t).Revoke(context.Background(), c, Request{Token: canaryToken})
 	problemOf(t, err, action.KindUpstreamAuth)
 }

@@ -26,9 +26,9 @@ type oauthError struct {
 }
 
 // errorProblem turns a non-2xx, non-503 answer into the problem the caller sees.
-func errorProblem(ans *answer, endpoint string, p *prepared, redact func(string) string) *action.Problem {
+func errorProblem(ans *answer, endpoint string, p *Connection, redact func(string) string) *action.Problem {
 	host := hostOf(endpoint)
-	up := action.Upstream{Provider: Provider, Status: ans.status}
+	up := action.Upstream{Provider: ProviderID, Status: ans.status}
 
 	if ans.status >= 300 && ans.status < 400 {
 		loc := ans.header.Get("Location")
@@ -73,7 +73,7 @@ func errorProblem(ans *answer, endpoint string, p *prepared, redact func(string)
 	switch kind {
 	case action.KindUpstreamAuth:
 		detail = fmt.Sprintf("the OAuth server at %s rejected the client credentials of %q (%s)", host, p.ClientID, said)
-		if p.ClientAuthMethod == AuthClientSecretBasic && !p.BasicWithoutFormEncoding && url.QueryEscape(p.ClientSecret) != p.ClientSecret {
+		if p.ClientAuthMethod == AuthClientSecretBasic && !p.BasicWithoutFormEncoding && url.QueryEscape(p.ClientSecret.Reveal()) != p.ClientSecret.Reveal() {
 			detail += "; the secret has characters that RFC 6749 form-encoding changes, and some servers do not decode it: if the secret is right, try basicWithoutFormEncoding"
 		}
 	case action.KindForbiddenUpstream:
@@ -154,7 +154,7 @@ func hostOf(endpoint string) string {
 // transportProblem explains a request that got no HTTP answer.
 func transportProblem(ctx context.Context, err error, endpoint, authMethod string) *action.Problem {
 	host := hostOf(endpoint)
-	up := action.Upstream{Provider: Provider}
+	up := action.Upstream{Provider: ProviderID}
 	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded {
 		return action.NewProblem(action.KindUpstreamTimeout, "the OAuth server at %s did not answer in time; the token may still be active", host).WithUpstream(up)
 	}

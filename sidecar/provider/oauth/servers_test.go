@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
 // realServer is an OAuth server library run for the tests, with four clients
@@ -35,11 +36,11 @@ func mtlsName() pkix.Name {
 // clientWithCert is an HTTP client that trusts caPEM and presents the pair.
 func clientWithCert(t *testing.T, caPEM, certPEM, keyPEM string) *http.Client {
 	t.Helper()
-	p, errs := Connection{RevocationURL: "https://x", ClientID: "x", ClientAuthMethod: AuthTLSClient, CACertificatesPEM: caPEM, ClientCertificatePEM: certPEM, ClientKeyPEM: keyPEM}.prepare()
-	if len(errs) > 0 {
-		t.Fatal(errs)
+	hc, err := upstream.NewFactory(upstream.DefaultConfig()).Client(&upstream.TLSOptions{CACertPEM: caPEM, ClientCertPEM: certPEM, ClientKeyPEM: keyPEM})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return &http.Client{Transport: &http.Transport{TLSClientConfig: p.tls.Clone()}}
+	return hc
 }
 
 // testRevocationReallyRevokes revokes access and refresh tokens with every
@@ -54,7 +55,7 @@ func testRevocationReallyRevokes(t *testing.T, srv realServer, pki *testPKI) {
 		{"basic via issuer discovery", Connection{Issuer: srv.issuer(), ClientID: "svc-basic", ClientSecret: canarySecret}},
 		{"body credentials", Connection{RevocationURL: srv.revocationURL(), ClientID: "svc-post", ClientSecret: canarySecret, ClientAuthMethod: AuthClientSecretPost}},
 		{"public client", Connection{RevocationURL: srv.revocationURL(), ClientID: "svc-public", ClientAuthMethod: AuthNone}},
-		{"tls_client_auth via issuer discovery", Connection{Issuer: srv.issuer(), ClientID: "svc-mtls", ClientAuthMethod: AuthTLSClient, ClientCertificatePEM: certPEM, ClientKeyPEM: keyPEM}},
+		{"tls_client_auth via issuer discovery", Connection{Issuer: srv.issuer(), ClientID: "svc-mtls", ClientAuthMethod: AuthTLSClient, TLS: &upstream.TLSOptions{ClientCertPEM: certPEM, ClientKeyPEM: keyPEM}}},
 	} {
 		for _, hint := range []string{HintAccessToken, HintRefreshToken, ""} {
 			t.Run(tc.name+"/"+hint, func(t *testing.T) {
@@ -67,7 +68,7 @@ func testRevocationReallyRevokes(t *testing.T, srv realServer, pki *testPKI) {
 					t.Fatal("fresh token inactive")
 				}
 				c := tc.conn
-				c.CACertificatesPEM = srv.serverCAPEM()
+				c = trusting(c, srv.serverCAPEM())
 				res, err := newHarness(t, target).Revoke(context.Background(), c, Request{Token: target, TokenTypeHint: hint})
 				if err != nil {
 					t.Fatal(err)
@@ -102,8 +103,8 @@ func standardRefusals(t *testing.T, pki *testPKI) []refusal {
 		{"wrong secret in Basic", Connection{ClientID: "svc-basic", ClientSecret: "not-the-secret"}, action.KindUpstreamAuth},
 		{"wrong secret in body", Connection{ClientID: "svc-post", ClientSecret: "not-the-secret", ClientAuthMethod: AuthClientSecretPost}, action.KindUpstreamAuth},
 		{"unknown client", Connection{ClientID: "nobody", ClientSecret: canarySecret}, action.KindUpstreamAuth},
-		{"certificate from another CA", Connection{ClientID: "svc-mtls", ClientAuthMethod: AuthTLSClient, ClientCertificatePEM: stranger, ClientKeyPEM: strangerKey}, action.KindUpstreamAuth},
-		{"certificate of another subject", Connection{ClientID: "svc-mtls", ClientAuthMethod: AuthTLSClient, ClientCertificatePEM: other, ClientKeyPEM: otherKey}, action.KindUpstreamAuth},
+		{"certificate from another CA", Connection{ClientID: "svc-mtls", ClientAuthMethod: AuthTLSClient, TLS: &upstream.TLSOptions{ClientCertPEM: stranger, ClientKeyPEM: strangerKey}}, action.KindUpstreamAuth},
+		{"certificate of another subject", Connection{ClientID: "svc-mtls", ClientAuthMethod: AuthTLSClient, TLS: &upstream.TLSOptions{ClientCertPEM: other, ClientKeyPEM: otherKey}}, action.KindUpstreamAuth},
 	}
 }
 
@@ -114,7 +115,8 @@ func testRefusalsKeepTheToken(t *testing.T, srv realServer, refusals []refusal) 
 	for _, tc := range refusals {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.conn
-			c.RevocationURL, c.CACertificatesPEM = srv.revocationURL(), srv.serverCAPEM()
+			c.RevocationURL = srv.revocationURL()
+			c = trusting(c, srv.serverCAPEM())
 			_, err := newHarness(t, access).Revoke(context.Background(), c, Request{Token: access})
 			problemOf(t, err, tc.want)
 			if !srv.active(t, access) {
@@ -122,4 +124,15 @@ func testRefusalsKeepTheToken(t *testing.T, srv realServer, refusals []refusal) 
 			}
 		})
 	}
+}
+
+// trusting returns c with caPEM added to its TLS options.
+func trusting(c Connection, caPEM string) Connection {
+	var opts upstream.TLSOptions
+	if c.TLS != nil {
+		opts = *c.TLS
+	}
+	opts.CACertPEM = caPEM
+	c.TLS = &opts
+	return c
 }
