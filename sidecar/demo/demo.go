@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/nexusemu"
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/oauthdemo"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/threecxemu"
 )
 
@@ -19,9 +21,24 @@ type Upstreams struct {
 	// GET /v1/demo/connections.
 	Connections map[string]any
 	// Try lists example inputs per action id, for the start-up banner.
-	Try     map[string]any
+	Try map[string]any
+	// Examples are further calls for the banner, for providers with more
+	// than one demo connection.
+	Examples []Example
+	// Notes are banner lines after the examples: tokens to try and commands
+	// that show an action's effect.
+	Notes   []string
 	ThreeCX *threecxemu.Emulator
+	OAuth   *oauthdemo.Demo
+	Nexus   *nexusemu.Server
 	servers []*http.Server
+}
+
+// Example is one call the banner shows: an action with a demo connection.
+type Example struct {
+	Connection string // key in Connections
+	Action     string
+	Input      any
 }
 
 // Start runs every emulator on its own loopback port.
@@ -38,6 +55,10 @@ func Start() (*Upstreams, error) {
 	u.Try["threecx.listSecurityTokens"] = map[string]any{"filter": "Revoked eq null", "select": "Id,DisplayName,Created,Revoked", "top": 5}
 	u.Try["threecx.revokeSecurityToken"] = map[string]any{"id": 1}
 	u.Try["threecx.generateAppToken"] = map[string]any{"id": 1}
+	if err := u.startOAuth(); err != nil {
+		u.Close(context.Background())
+		return nil, err
+	}
 	return u, nil
 }
 
