@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/tokenwarden/tokenwarden/sidecar/action"
 	"github.com/tokenwarden/tokenwarden/sidecar/demo"
 	"github.com/tokenwarden/tokenwarden/sidecar/httpapi"
-	"github.com/tokenwarden/tokenwarden/sidecar/providers"
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/sidecartest"
 )
 
 // The demo's OAuth examples work as the banner prints them: each revokes a
@@ -23,20 +21,7 @@ func TestDemoRevokesATokenThroughBothDialects(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { up.Close(context.Background()) })
-	set, err := action.LoadSchemas()
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := action.NewRegistry(set, action.Env{}, providers.All()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := httpapi.New(httpapi.Options{Registry: reg, DemoConnections: up.Connections})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
+	srv := sidecartest.Serve(t, httpapi.Options{DemoConnections: up.Connections})
 
 	examples := []demo.Example{{Connection: "oauth", Action: "oauth.revokeToken", Input: up.Try["oauth.revokeToken"]}}
 	examples = append(examples, up.Examples...)

@@ -15,7 +15,7 @@ import (
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/nexusemu"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/oauthdemo"
 	"github.com/tokenwarden/tokenwarden/sidecar/httpapi"
-	"github.com/tokenwarden/tokenwarden/sidecar/providers"
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/sidecartest"
 )
 
 // These tests go through the sidecar's HTTP API, as curl and n8n do.
@@ -46,26 +46,12 @@ type sidecar struct {
 // default logger's included, to check them for secrets when the test ends.
 func startSidecar(t *testing.T, secrets ...string) *sidecar {
 	t.Helper()
-	set, err := action.LoadSchemas()
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := action.NewRegistry(set, action.Env{}, providers.All()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg.CheckOutput = true
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	prev := slog.Default()
 	slog.SetDefault(logger)
-	h, err := httpapi.New(httpapi.Options{Registry: reg, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
+	srv := sidecartest.Serve(t, httpapi.Options{Logger: logger})
 	t.Cleanup(func() {
-		srv.Close()
 		slog.SetDefault(prev)
 		for _, s := range secrets {
 			if strings.Contains(logs.String(), s) {
