@@ -490,3 +490,52 @@ func TestDiscoveryWithNoMetadataSaysWhereItLooked(t *testing.T) {
 		t.Errorf("detail %q", p.Detail)
 	}
 }
+
+func TestTLSClientAuthUsesTheMTLSEndpointAlias(t *testing.T) {
+	var issuer string
+	srv, got := fakeServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		if r.Method == http.MethodGet {
+			json.NewEncoder(w).Encode(map[string]any{"issuer": issuer, "revocation_endpoint": issuer + "/revoke",
+				"mtls_endpoint_aliases": map[string]string{"revocation_endpoint": issuer + "/mtls/revoke"}})
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	issuer = srv.URL
+	pki := newPKI(t)
+	certPEM, keyPEM := pki.clientPEM(t, mtlsName())
+	res, err := newHarness(t).Revoke(context.Background(), Connection{Issuer: issuer, ClientID: "svc-mtls", ClientAuthMethod: AuthTLSClient,
+		TLS: &upstream.TLSOptions{ClientCertPEM: certPEM, ClientKeyPEM: keyPEM}}, Request{Token: canaryToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// RFC 8705 §5: a client using certificates uses the alias.
+	if res.Endpoint != issuer+"/mtls/revoke" || (*got)[1].path != "/mtls/revoke" {
+		t.Errorf("endpoint %q", res.Endpoint)
+	}
+	form, _ := url.ParseQuery((*got)[1].body)
+	if form.Get("client_id") != "svc-mtls" || form.Has("client_secret") || (*got)[1].header.Get("Authorization") != "" {
+		t.Errorf("body %q", (*got)[1].body)
+	}
+}
+
+func TestRetryAfterForms(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"7", 7 * time.Second, true},
+		{"0", 0, true},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
+		{now.Add(-time.Minute).Format(http.TimeFormat), 0, true},
+		{"", 0, false},
+		{"soon", 0, false},
+		{"-3", 0, false},
+	} {
+		if got, ok := parseRetryAfter(tc.in, now); got != tc.want || ok != tc.ok {
+			t.Errorf("%q: %v %v, want %v %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
