@@ -136,7 +136,7 @@ func fieldErrors(root string, err error) []FieldError {
 	walk(ve)
 	out := make([]FieldError, 0, len(order))
 	for _, f := range order {
-		out = append(out, FieldError{Field: f, Message: strings.Join(messages[f], "; or ")})
+		out = append(out, FieldError{Field: f, Message: strings.Join(messages[f], "; ")})
 	}
 	return out
 }

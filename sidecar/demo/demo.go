@@ -54,7 +54,7 @@ func Start() (*Upstreams, error) {
 	u.Try["threecx.listRefreshTokens"] = map[string]any{"top": 5, "count": true, "orderBy": "Created desc"}
 	u.Try["threecx.listSecurityTokens"] = map[string]any{"filter": "Revoked eq null", "select": "Id,DisplayName,Created,Revoked", "top": 5}
 	u.Try["threecx.revokeSecurityToken"] = map[string]any{"id": 1}
-	u.Try["threecx.generateAppToken"] = map[string]any{"id": 1}
+	u.Try["threecx.generateAppToken"] = map[string]any{"id": 32}
 	if err := u.startOAuth(); err != nil {
 		u.Close(context.Background())
 		return nil, err

@@ -54,11 +54,7 @@ func start(t *testing.T) *sidecar {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { up.Close(context.Background()) })
-	set, err := action.LoadSchemas()
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := action.NewRegistry(set, action.Env{}, providers.All()...)
+	reg, err := providers.Registry(action.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +213,7 @@ func TestRequestIDRoundTrips(t *testing.T) {
 	if resp.Header.Get("X-Request-Id") != "run-42.item-7" || body["instance"] != "urn:tokenwarden:request:run-42.item-7" {
 		t.Fatalf("request id lost: %s / %v", resp.Header.Get("X-Request-Id"), body["instance"])
 	}
-	resp, _ = s.post(t, "/v1/actions/threecx.revokeSecurityToken", `{}`, "X-Request-Id", "bad\nid")
+	resp, _ = s.post(t, "/v1/actions/threecx.revokeSecurityToken", `{}`, "X-Request-Id", `bad id","level":"ERROR`)
 	if got := resp.Header.Get("X-Request-Id"); got == "" || strings.Contains(got, "bad") {
 		t.Fatalf("unsafe request id accepted: %q", got)
 	}
@@ -263,7 +259,7 @@ func TestNoSecretInLogsOrProblems(t *testing.T) {
 			}
 		}
 	}
-	res, _ := s.post(t, "/v1/actions/threecx.generateAppToken", `{"connection": `+s.conn("threecx")+`, "input": {"id": 1}}`)
+	res, _ := s.post(t, "/v1/actions/threecx.generateAppToken", `{"connection": `+s.conn("threecx")+`, "input": {"id": 32}}`)
 	_ = res
 	logs := s.logs.String()
 	for _, canary := range []string{realSecret, "canary-wrong-secret-1234"} {
@@ -283,7 +279,7 @@ func TestNoSecretInLogsOrProblems(t *testing.T) {
 
 func TestGeneratedAppTokenNeverLogged(t *testing.T) {
 	s := start(t)
-	resp, body := s.post(t, "/v1/actions/threecx.generateAppToken", `{"connection": `+s.conn("threecx")+`, "input": {"id": 1}}`)
+	resp, body := s.post(t, "/v1/actions/threecx.generateAppToken", `{"connection": `+s.conn("threecx")+`, "input": {"id": 32}}`)
 	if resp.StatusCode != 200 {
 		t.Fatalf("%s %v", resp.Status, body)
 	}

@@ -15,3 +15,13 @@ func All() []action.Provider {
 		oauth.Provider(),
 	}
 }
+
+// Registry compiles every schema and binds every provider: the one start-up
+// step shared by the CLI, the tests and the benchmarks.
+func Registry(env action.Env) (*action.Registry, error) {
+	set, err := action.LoadSchemas()
+	if err != nil {
+		return nil, err
+	}
+	return action.NewRegistry(set, env, All()...)
+}

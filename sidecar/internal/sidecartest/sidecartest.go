@@ -15,11 +15,7 @@ import (
 // checked against their output schemas.
 func Registry(t testing.TB) *action.Registry {
 	t.Helper()
-	set, err := action.LoadSchemas()
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := action.NewRegistry(set, action.Env{}, providers.All()...)
+	reg, err := providers.Registry(action.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,19 +31,18 @@ func newPBX(t *testing.T, opts threecxemu.Options) *pbx {
 	emu := threecxemu.New(opts)
 	var h http.Handler = emu
 	var guard *specguard.Guard
-	if g, err := specguard.Load(specguard.VendorSpec("3cx-xapi-20.0.10/swagger.yaml"), "/xapi/v1"); err == nil {
-		guard = g
-		h = g.Wrap(emu)
+	path, err := specguard.VendorSpecPath("3cx-xapi-20.0.10", "swagger.yaml")
+	if err == nil {
+		guard, err = specguard.Load(path, "/xapi/v1", specguard.ExcludePrefix("/connect/"), specguard.AllowBodiless(http.StatusUnauthorized))
+	}
+	if err == nil {
+		h = guard.Wrap(emu)
 	} else {
-		t.Logf("not checking against the 3CX spec: %v", err)
+		t.Logf("not checking requests against the 3CX spec: %v", err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	set, err := action.LoadSchemas()
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := action.NewRegistry(set, action.Env{}, providers.All()...)
+	reg, err := providers.Registry(action.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,16 +127,13 @@ func TestUnknownIDKeepsThe3CXMessage(t *testing.T) {
 
 func TestGenerateAppToken(t *testing.T) {
 	p := newPBX(t, threecxemu.Options{})
-	res, prob := p.call(t, "threecx.listSecurityTokens", `{"top": 1}`)
+	// 32: a seeded principal other than the one the sidecar signs in as
+	// (regenerating that one's token replaces its API key).
+	first, prob := p.call(t, "threecx.generateAppToken", `{"id": 32}`)
 	if prob != nil {
 		t.Fatal(prob)
 	}
-	_ = res
-	first, prob := p.call(t, "threecx.generateAppToken", `{"id": `+itoa(p.servicePrincipalID(t))+`}`)
-	if prob != nil {
-		t.Fatal(prob)
-	}
-	second, prob := p.call(t, "threecx.generateAppToken", `{"id": `+itoa(p.servicePrincipalID(t))+`}`)
+	second, prob := p.call(t, "threecx.generateAppToken", `{"id": 32}`)
 	if prob != nil {
 		t.Fatal(prob)
 	}
@@ -155,7 +151,7 @@ func TestListWithCountAndPagingToTheEnd(t *testing.T) {
 	}
 	total := len(items(t, all))
 	meta := all.Meta.(threecx.ListMeta)
-	if meta.Count == nil || int(*meta.Count) != total || total < 5 {
+	if meta.Count == nil || int(*meta.Count) != total || total < 3 {
 		t.Fatalf("count %v for %d items", meta.Count, total)
 	}
 	paged, prob := p.call(t, "threecx.listRefreshTokens", `{"returnAll": true, "top": 2, "orderBy": "Id"}`)
@@ -268,15 +264,6 @@ func TestWrongSecretIsAClearSignInProblem(t *testing.T) {
 	if strings.Contains(string(b), "wrong-canary-secret") {
 		t.Fatalf("the problem echoes the secret: %s", b)
 	}
-}
-
-func (p *pbx) servicePrincipalID(t *testing.T) int {
-	t.Helper()
-	raw, ok := p.emu.ServicePrincipalIDs()
-	if !ok || len(raw) == 0 {
-		t.Fatal("emulator has no service principals")
-	}
-	return int(raw[0])
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
