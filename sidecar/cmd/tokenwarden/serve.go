@@ -36,7 +36,7 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	reg, err := newRegistry()
+	reg, err := newRegistry(logger)
 	if err != nil {
 		fmt.Fprintln(stderr, "tokenwarden:", err)
 		return 1

@@ -3,6 +3,7 @@
 package sidecartest
 
 import (
+	"log/slog"
 	"net/http/httptest"
 	"testing"
 
@@ -11,11 +12,11 @@ import (
 	"github.com/tokenwarden/tokenwarden/sidecar/providers"
 )
 
-// Registry builds the registry of every provider; handler results are
-// checked against their output schemas.
-func Registry(t testing.TB) *action.Registry {
+// Registry builds the registry of every provider, logging to logger (nil:
+// slog's default); handler results are checked against their output schemas.
+func Registry(t testing.TB, logger *slog.Logger) *action.Registry {
 	t.Helper()
-	reg, err := providers.Registry(action.Env{})
+	reg, err := providers.Registry(action.Env{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,12 +24,12 @@ func Registry(t testing.TB) *action.Registry {
 	return reg
 }
 
-// Serve starts the API with opts (Registry filled in when nil) and stops it
-// when the test ends.
+// Serve starts the API with opts and stops it when the test ends. Without a
+// Registry, one of every provider is built that logs to opts.Logger too.
 func Serve(t testing.TB, opts httpapi.Options) *httptest.Server {
 	t.Helper()
 	if opts.Registry == nil {
-		opts.Registry = Registry(t)
+		opts.Registry = Registry(t, opts.Logger)
 	}
 	h, err := httpapi.New(opts)
 	if err != nil {

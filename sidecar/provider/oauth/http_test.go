@@ -42,17 +42,14 @@ type sidecar struct {
 	logs *logBuffer
 }
 
-// startSidecar serves the API and captures every log line, the process
-// default logger's included, to check them for secrets when the test ends.
+// startSidecar serves the API and captures every log line, the providers'
+// included, to check them for secrets when the test ends.
 func startSidecar(t *testing.T, secrets ...string) *sidecar {
 	t.Helper()
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	prev := slog.Default()
-	slog.SetDefault(logger)
 	srv := sidecartest.Serve(t, httpapi.Options{Logger: logger})
 	t.Cleanup(func() {
-		slog.SetDefault(prev)
 		for _, s := range secrets {
 			if strings.Contains(logs.String(), s) {
 				t.Errorf("a log line contains %q:\n%s", s, logs)
@@ -107,6 +104,10 @@ func TestHTTPRevokesOnTheFositeDemoServer(t *testing.T) {
 	}
 	if d.Active(context.Background(), tok.RefreshToken) || d.Active(context.Background(), tok.AccessToken) {
 		t.Error("fosite still accepts the tokens")
+	}
+	// The provider's own log lines are among those checked for secrets.
+	if !strings.Contains(sc.logs.String(), `"msg":"oauth token revoked"`) || !strings.Contains(sc.logs.String(), data["tokenFingerprint"].(string)) {
+		t.Errorf("the provider's log line is missing:\n%s", sc.logs)
 	}
 
 	if status, body := sc.post(t, "/v1/connections/oauth/test", map[string]any{"connection": conn}); status != 200 {
