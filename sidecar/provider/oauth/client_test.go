@@ -309,6 +309,7 @@ func TestErrorAnswersBecomeDistinctProblems(t *testing.T) {
 		{"plain text echoing the token", 400, "text/plain", "bad token " + canaryToken,
 			action.KindUpstreamRejected, "[redacted]", ""},
 		{"rate limited", 429, "", "", action.KindUpstreamRateLimit, "429", ""},
+		{"wrong endpoint", 404, "text/plain", "404 page not found", action.KindUpstreamNotFound, "check the revocation URL", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, _ := fakeServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {

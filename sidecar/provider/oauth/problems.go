@@ -80,6 +80,8 @@ func errorProblem(ans *answer, endpoint string, p *Connection, redact func(strin
 		detail = fmt.Sprintf("the OAuth server at %s refused to let client %q revoke this token (%s)", host, p.ClientID, said)
 	case action.KindUpstreamRejected:
 		detail = fmt.Sprintf("the OAuth server at %s rejected the revocation request (%s)", host, said)
+	case action.KindUpstreamNotFound:
+		detail = fmt.Sprintf("nothing answers at %s (404, %s): check the revocation URL, issuer or base URL", endpoint, said)
 	case action.KindUpstreamError:
 		detail = fmt.Sprintf("the OAuth server at %s failed with status %d (%s); the token may still be active", host, ans.status, said)
 	default:
