@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/appgateemu"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/nexusemu"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/oauthdemo"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/threecxemu"
@@ -29,6 +30,7 @@ type Upstreams struct {
 	// that show an action's effect.
 	Notes   []string
 	ThreeCX *threecxemu.Emulator
+	Appgate *appgateemu.Emulator
 	OAuth   *oauthdemo.Demo
 	Nexus   *nexusemu.Server
 	servers []*http.Server
@@ -55,6 +57,15 @@ func Start() (*Upstreams, error) {
 	u.Try["threecx.listSecurityTokens"] = map[string]any{"filter": "Revoked eq null", "select": "Id,DisplayName,Created,Revoked", "top": 5}
 	u.Try["threecx.revokeSecurityToken"] = map[string]any{"id": 1}
 	u.Try["threecx.generateAppToken"] = map[string]any{"id": 32}
+
+	u.Appgate = appgateemu.New(appgateemu.Options{})
+	if base, err = u.serve(u.Appgate); err != nil {
+		return nil, err
+	}
+	ag := u.Appgate.Credentials()
+	u.Connections["appgate"] = map[string]any{"baseUrl": base + "/admin", "providerName": ag.ProviderName, "username": ag.Username, "password": ag.Password}
+	u.Try["appgate.listOnboardedDevices"] = map[string]any{"filterBy": map[string]string{"providerName": "ldap"}, "orderBy": "lastSeenAt", "descending": true}
+	u.Try["appgate.revokeDeviceTokens"] = map[string]any{"distinguishedNameFilter": "CN=alice,OU=ldap", "revocationReason": "Laptop reported stolen"}
 	if err := u.startOAuth(); err != nil {
 		u.Close(context.Background())
 		return nil, err

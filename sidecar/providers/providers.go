@@ -4,6 +4,7 @@ package providers
 
 import (
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/provider/appgate"
 	"github.com/tokenwarden/tokenwarden/sidecar/provider/oauth"
 	"github.com/tokenwarden/tokenwarden/sidecar/provider/threecx"
 )
@@ -12,6 +13,7 @@ import (
 func All() []action.Provider {
 	return []action.Provider{
 		threecx.Provider(),
+		appgate.Provider(),
 		oauth.Provider(),
 	}
 }
