@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
@@ -20,35 +18,17 @@ import (
 
 // These tests go through the sidecar's HTTP API, as curl and n8n do.
 
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type sidecar struct {
 	url  string
-	logs *logBuffer
+	logs *sidecartest.LogBuffer
 }
 
 // startSidecar serves the API and captures every log line, the providers'
 // included, to check them for secrets when the test ends.
 func startSidecar(t *testing.T, secrets ...string) *sidecar {
 	t.Helper()
-	logs := &logBuffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := sidecartest.Serve(t, httpapi.Options{Logger: logger})
+	logs := &sidecartest.LogBuffer{}
+	srv := sidecartest.Serve(t, httpapi.Options{Logger: logs.Logger()})
 	t.Cleanup(func() {
 		for _, s := range secrets {
 			if strings.Contains(logs.String(), s) {
