@@ -342,6 +342,19 @@ func TestWrongSecretWithSpecialCharactersSuggestsRawBasic(t *testing.T) {
 	}
 }
 
+func TestRawBasicRefusedSuggestsFormEncoding(t *testing.T) {
+	srv, _ := fakeServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+		w.WriteHeader(400)
+		io.WriteString(w, `{"error":"invalid_request"}`)
+	})
+	c := conn(srv.URL)
+	c.BasicWithoutFormEncoding = true
+	_, err := newHarness(t).Revoke(context.Background(), c, Request{Token: canaryToken})
+	if p := problemOf(t, err, action.KindUpstreamRejected); !strings.Contains(p.Detail, "try turning it off") {
+		t.Errorf("detail %q", p.Detail)
+	}
+}
+
 func TestRedirectIsNotFollowed(t *testing.T) {
 	target, targetGot := fakeServer(t, ok200)
 	srv, _ := fakeServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {

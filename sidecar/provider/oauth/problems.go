@@ -72,14 +72,11 @@ func errorProblem(ans *answer, endpoint string, p *Connection, redact func(strin
 	var detail string
 	switch kind {
 	case action.KindUpstreamAuth:
-		detail = fmt.Sprintf("the OAuth server at %s rejected the client credentials of %q (%s)", host, p.ClientID, said)
-		if p.ClientAuthMethod == AuthClientSecretBasic && !p.BasicWithoutFormEncoding && url.QueryEscape(p.ClientSecret.Reveal()) != p.ClientSecret.Reveal() {
-			detail += "; the secret has characters that RFC 6749 form-encoding changes, and some servers do not decode it: if the secret is right, try basicWithoutFormEncoding"
-		}
+		detail = fmt.Sprintf("the OAuth server at %s rejected the client credentials of %q (%s)", host, p.ClientID, said) + basicEncodingHint(p)
 	case action.KindForbiddenUpstream:
 		detail = fmt.Sprintf("the OAuth server at %s refused to let client %q revoke this token (%s)", host, p.ClientID, said)
 	case action.KindUpstreamRejected:
-		detail = fmt.Sprintf("the OAuth server at %s rejected the revocation request (%s)", host, said)
+		detail = fmt.Sprintf("the OAuth server at %s rejected the revocation request (%s)", host, said) + basicEncodingHint(p)
 	case action.KindUpstreamNotFound:
 		detail = fmt.Sprintf("nothing answers at %s (404, %s): check the revocation URL, issuer or base URL", endpoint, said)
 	case action.KindUpstreamError:
@@ -88,6 +85,20 @@ func errorProblem(ans *answer, endpoint string, p *Connection, redact func(strin
 		detail = fmt.Sprintf("the OAuth server at %s answered %d (%s)", host, ans.status, said)
 	}
 	return action.NewProblem(kind, "%s", detail).WithUpstream(up)
+}
+
+// basicEncodingHint suggests the other Basic encoding when the secret is one
+// that RFC 6749's form-encoding changes: servers disagree on decoding it, and
+// the refusal a server gives for the wrong choice rarely says so.
+func basicEncodingHint(p *Connection) string {
+	secret := p.ClientSecret.Reveal()
+	if p.ClientAuthMethod != AuthClientSecretBasic || url.QueryEscape(secret) == secret {
+		return ""
+	}
+	if p.BasicWithoutFormEncoding {
+		return "; the Basic credentials were sent without RFC 6749 form-encoding (basicWithoutFormEncoding), which a server that decodes them cannot read: try turning it off"
+	}
+	return "; the secret has characters that RFC 6749 form-encoding changes, and some servers do not decode it: if the secret is right, try basicWithoutFormEncoding"
 }
 
 var titleRE = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
