@@ -197,8 +197,10 @@ func (s *Server) authenticate(r *http.Request, body revokeBody) (*Client, int, s
 	if id, secret, ok := r.BasicAuth(); ok {
 		return s.check(id, secret, invalid)
 	}
-	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
-		subject := r.TLS.PeerCertificates[0].Subject.String()
+	// Only a certificate the TLS layer verified counts; the server that hosts
+	// the emulator decides which CAs it trusts.
+	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
+		subject := r.TLS.VerifiedChains[0][0].Subject.String()
 		for _, c := range s.clients {
 			if c.CertSubject != "" && c.CertSubject == subject {
 				return &c, 0, "", ""
