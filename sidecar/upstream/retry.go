@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -27,11 +28,6 @@ const (
 	// RepeatUnsafe marks a request that must not be sent again once it may
 	// have reached the server, such as generating a new app token.
 	RepeatUnsafe
-	// RepeatOnConnectionFailure marks a request that is safe to repeat but
-	// whose client retries on status answers itself (the OAuth client
-	// follows RFC 7009's 503 rules): only a failed connection, reset or
-	// truncated answer is retried here, so retries do not multiply.
-	RepeatOnConnectionFailure
 )
 
 type repeatKey struct{}
@@ -39,6 +35,20 @@ type repeatKey struct{}
 // WithRepeat marks every request made with ctx.
 func WithRepeat(ctx context.Context, r Repeat) context.Context {
 	return context.WithValue(ctx, repeatKey{}, r)
+}
+
+type leftKey struct{}
+
+// LeaveStatuses tells the retry layer that the caller handles these
+// statuses itself (the OAuth client follows RFC 7009's rules for 503), so
+// they are handed back at once instead of retried twice over.
+func LeaveStatuses(ctx context.Context, statuses ...int) context.Context {
+	return context.WithValue(ctx, leftKey{}, statuses)
+}
+
+func left(req *http.Request, status int) bool {
+	statuses, _ := req.Context().Value(leftKey{}).([]int)
+	return slices.Contains(statuses, status)
 }
 
 // repeatable says whether req may be repeated after a failed connection and
@@ -50,8 +60,6 @@ func repeatable(req *http.Request) (onFailure, onStatus bool) {
 		return true, true
 	case RepeatUnsafe:
 		return false, false
-	case RepeatOnConnectionFailure:
-		return true, false
 	}
 	switch req.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
@@ -142,7 +150,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				return nil, &OutcomeUnknownError{Err: err}
 			}
 			reason = "connection error"
-		case retryableStatus(resp.StatusCode) && onStatus:
+		case retryableStatus(resp.StatusCode) && onStatus && !left(req, resp.StatusCode):
 			reason = "HTTP " + strconv.Itoa(resp.StatusCode)
 			after = retryAfter(resp.Header.Get("Retry-After"), time.Now())
 		default:

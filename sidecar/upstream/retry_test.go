@@ -271,12 +271,16 @@ func TestConcurrencyPerHostIsBounded(t *testing.T) {
 	}
 }
 
-func TestRepeatOnConnectionFailureLeavesStatusesToTheCaller(t *testing.T) {
+func TestLeftStatusesGoBackToTheCaller(t *testing.T) {
 	r := newRig(t, upstream.DefaultRetryPolicy())
 	r.inj.Add(faults.Rule{Path: "/op", Times: 1, Fault: faults.ResetAfter()})
+	r.inj.Add(faults.Rule{Path: "/op", Times: 1, Fault: faults.Status(http.StatusBadGateway, "")})
 	r.inj.Add(faults.Rule{Path: "/op", Times: 1, Fault: faults.Status(http.StatusServiceUnavailable, "1")})
-	resp, _, err := r.post(t, upstream.RepeatOnConnectionFailure)
-	if err != nil || resp.StatusCode != 503 || r.inj.Requests("POST", "/op") != 2 {
-		t.Fatalf("want the reset retried and the 503 handed back: %v %v after %d", resp, err, r.inj.Requests("POST", "/op"))
+	ctx := upstream.LeaveStatuses(upstream.WithRepeat(context.Background(), upstream.RepeatSafe), http.StatusServiceUnavailable)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.url+"/op", strings.NewReader("x"))
+	resp, err := r.client.Do(req)
+	if err != nil || resp.StatusCode != 503 || r.inj.Requests("POST", "/op") != 3 {
+		t.Fatalf("want the reset and the 502 retried and the 503 handed back: %v %v after %d", resp, err, r.inj.Requests("POST", "/op"))
 	}
+	resp.Body.Close()
 }

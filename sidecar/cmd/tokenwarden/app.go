@@ -64,7 +64,7 @@ func loadRuntime(configPath string, allowLoopback bool, logger *slog.Logger) (*r
 	if err != nil {
 		return nil, err
 	}
-	reg, err := action.NewRegistry(set, action.Env{HTTP: factory}, providers.All()...)
+	reg, err := action.NewRegistry(set, action.Env{HTTP: factory, Logger: logger}, providers.All()...)
 	if err != nil {
 		return nil, err
 	}
