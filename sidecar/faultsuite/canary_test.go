@@ -2,11 +2,13 @@ package faultsuite
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/faults"
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/nexusemu"
 )
 
 // Every action, successful and failing in every way we know, with canary
@@ -15,9 +17,13 @@ import (
 // carries them.
 func TestNoSecretReachesLogsAuditOrProblems(t *testing.T) {
 	w := newWorld(t)
-	pbx, ag := w.threecxConn(), w.appgateConn()
+	pbx, ag, nexus := w.threecxConn(), w.appgateConn(), w.nexusConn()
 	const wrongSecret = "CANARY-wrong-secret-31a7"
-	canaries := []string{callerKey, appgatePassword, wrongSecret, pbx["clientSecret"].(string)}
+	canaries := []string{callerKey, appgatePassword, nexusSecret, wrongSecret, pbx["clientSecret"].(string)}
+	// Tokens the caller asks to revoke: secrets too, never echoed.
+	access, refresh := w.nexus.IssuePair("MyClient")
+	access2, _ := w.nexus.IssuePair("MyClient")
+	canaries = append(canaries, access, refresh, access2)
 
 	var appTokens []string
 	successes := []struct {
@@ -31,9 +37,12 @@ func TestNoSecretReachesLogsAuditOrProblems(t *testing.T) {
 		{"threecx.generateAppToken", pbx, map[string]any{"id": 32}},
 		{"appgate.listOnboardedDevices", ag, map[string]any{}},
 		{"appgate.revokeDeviceTokens", ag, aliceLaptop},
+		{"oauth.revokeToken", nexus, map[string]any{"token": access, "tokenTypeHint": "access_token"}},
+		{"oauth.revokeToken", nexus, map[string]any{"token": refresh}},
 	}
-	for _, c := range successes {
-		a := w.call(c.id, c.conn, c.input, "Idempotency-Key", "canary-"+c.id, "X-Tokenwarden-Actor", "canary suite")
+	for i, c := range successes {
+		key := fmt.Sprintf("canary-%d", i)
+		a := w.call(c.id, c.conn, c.input, "Idempotency-Key", key, "X-Tokenwarden-Actor", "canary suite")
 		if a.status != 200 {
 			t.Fatalf("%s: %d %s", c.id, a.status, a.raw)
 		}
@@ -42,7 +51,7 @@ func TestNoSecretReachesLogsAuditOrProblems(t *testing.T) {
 			appTokens = append(appTokens, tok)
 		}
 		// Replayed from the store, too.
-		w.call(c.id, c.conn, c.input, "Idempotency-Key", "canary-"+c.id)
+		w.call(c.id, c.conn, c.input, "Idempotency-Key", key)
 	}
 
 	wrong := func(conn map[string]any, field string) map[string]any {
@@ -72,13 +81,18 @@ func TestNoSecretReachesLogsAuditOrProblems(t *testing.T) {
 		{"threecx.revokeSecurityToken", map[string]any{"baseUrl": "http://169.254.169.254", "clientId": "x", "clientSecret": wrongSecret}, map[string]any{"id": 1}, nil},
 		{"threecx.revokeSecurityToken", map[string]any{"baseUrl": "http://127.0.0.1:1", "clientId": "x", "clientSecret": wrongSecret}, map[string]any{"id": 1}, nil},
 		{"threecx.revokeSecurityToken", map[string]any{"baseUrl": w.pbxURL, "clientId": "x", "clientSecret": strings.Repeat(wrongSecret, 40)}, map[string]any{"id": 1}, nil},
+		{"oauth.revokeToken", wrong(nexus, "clientSecret"), map[string]any{"token": access2}, nil},
+		{"oauth.revokeToken", nexus, map[string]any{"token": access2, "tokenTypeHint": "bogus"}, nil},
+		{"oauth.revokeToken", nexus, map[string]any{"token": access2}, &faults.Rule{Path: nexusemu.RevokePath, Fault: faults.Status(http.StatusServiceUnavailable, "0")}},
+		{"oauth.revokeToken", nexus, map[string]any{"token": access2}, &faults.Rule{Path: nexusemu.RevokePath, Fault: faults.HTML(500)}},
+		{"oauth.revokeToken", map[string]any{"dialect": "nexus", "baseUrl": "http://metadata.google.internal", "clientId": "MyClient", "clientSecret": wrongSecret}, map[string]any{"token": access2}, nil},
 	}
 	for _, c := range failures {
-		w.pbxInj.Clear()
-		w.agInj.Clear()
-		if c.fault != nil {
-			w.pbxInj.Add(*c.fault)
-			w.agInj.Add(*c.fault)
+		for _, inj := range []*faults.Injector{w.pbxInj, w.agInj, w.nexusInj} {
+			inj.Clear()
+			if c.fault != nil {
+				inj.Add(*c.fault)
+			}
 		}
 		if a := w.call(c.id, c.conn, c.input); a.status < 400 {
 			t.Errorf("%s with %+v: want a failure, got %d", c.id, c.fault, a.status)

@@ -17,6 +17,7 @@ import (
 	"github.com/tokenwarden/tokenwarden/sidecar/audit"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/appgateemu"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/faults"
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/nexusemu"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/threecxemu"
 	"github.com/tokenwarden/tokenwarden/sidecar/httpapi"
 	"github.com/tokenwarden/tokenwarden/sidecar/idempotency"
@@ -30,6 +31,9 @@ const callerKey = "CANARY-caller-key-5b1e0c"
 
 // appgatePassword is the Appgate administrator's password, a canary too.
 const appgatePassword = "CANARY-appgate-password-9f3d"
+
+// nexusSecret is the Nexus OAuth client's secret, a canary too.
+const nexusSecret = "CANARY-nexus-client-secret-77c2"
 
 type buffer struct {
 	mu sync.Mutex
@@ -50,18 +54,21 @@ func (s *buffer) String() string {
 
 // world is one sidecar with its upstreams.
 type world struct {
-	t       *testing.T
-	url     string
-	pbx     *threecxemu.Emulator
-	pbxURL  string
-	pbxInj  *faults.Injector
-	ag      *appgateemu.Emulator
-	agURL   string
-	agInj   *faults.Injector
-	agClock *clock
-	logs    *buffer
-	audits  *buffer
-	answers []answer // every answer the tests saw
+	t        *testing.T
+	url      string
+	pbx      *threecxemu.Emulator
+	pbxURL   string
+	pbxInj   *faults.Injector
+	ag       *appgateemu.Emulator
+	agURL    string
+	agInj    *faults.Injector
+	agClock  *clock
+	nexus    *nexusemu.Server
+	nexusURL string
+	nexusInj *faults.Injector
+	logs     *buffer
+	audits   *buffer
+	answers  []answer // every answer the tests saw
 
 	mu      sync.Mutex
 	bearers map[string]bool // access tokens the upstreams were shown
@@ -94,6 +101,12 @@ func newWorld(t *testing.T, opts ...option) *world {
 	agSrv := httptest.NewServer(w.agInj)
 	t.Cleanup(agSrv.Close)
 	w.agURL = agSrv.URL + "/admin"
+
+	w.nexus = nexusemu.New(nexusemu.Client{ID: "MyClient", Secret: nexusSecret})
+	w.nexusInj = faults.Wrap(w.recordBearers(w.nexus.Handler()))
+	nexusSrv := httptest.NewServer(w.nexusInj)
+	t.Cleanup(nexusSrv.Close)
+	w.nexusURL = nexusSrv.URL
 
 	cfg := upstream.Config{
 		Destinations: upstream.Destinations{AllowLoopback: true},
@@ -155,6 +168,10 @@ func (w *world) recordBearers(next http.Handler) http.Handler {
 func (w *world) threecxConn() map[string]any {
 	id, secret := w.pbx.Credentials()
 	return map[string]any{"baseUrl": w.pbxURL, "clientId": id, "clientSecret": secret}
+}
+
+func (w *world) nexusConn() map[string]any {
+	return map[string]any{"dialect": "nexus", "baseUrl": w.nexusURL, "clientId": "MyClient", "clientSecret": nexusSecret, "clientAuthMethod": "client_secret_post"}
 }
 
 func (w *world) appgateConn() map[string]any {
