@@ -166,27 +166,8 @@ func (g *guard) checkName(host string) (named bool, err error) {
 // name itself is on the allowlist.
 func (g *guard) checkAddr(host string, a netip.Addr, named bool) error {
 	a = a.Unmap()
-	refuse := func(reason string) error {
+	if reason := forbidden(a, g.allowLoopback); reason != "" {
 		return &RefusedError{Host: host, Addr: a.String(), Reason: reason}
-	}
-	for _, m := range metadataAddrs {
-		if a == m {
-			return refuse("it is a cloud metadata address")
-		}
-	}
-	switch {
-	case a == netip.MustParseAddr("169.254.169.254"):
-		return refuse("it is a cloud metadata address")
-	case a.IsLinkLocalUnicast():
-		return refuse("link-local addresses are never called")
-	case a.IsUnspecified():
-		return refuse("the unspecified address is never called")
-	case a.IsMulticast() || a.IsLinkLocalMulticast() || a.IsInterfaceLocalMulticast():
-		return refuse("multicast addresses are never called")
-	case a.Is4() && a.As4()[0] == 255:
-		return refuse("broadcast addresses are never called")
-	case a.IsLoopback() && !g.allowLoopback:
-		return refuse("loopback is allowed only in demo mode or when the allowlist names it")
 	}
 	if !g.restricted || named {
 		return nil
@@ -196,7 +177,33 @@ func (g *guard) checkAddr(host string, a netip.Addr, named bool) error {
 			return nil
 		}
 	}
-	return refuse("it is not on the allowlist")
+	return &RefusedError{Host: host, Addr: a.String(), Reason: "it is not on the allowlist"}
+}
+
+var awsMetadata = netip.MustParseAddr("169.254.169.254")
+
+// forbidden names why an address is never called, or returns "".
+func forbidden(a netip.Addr, allowLoopback bool) string {
+	for _, m := range metadataAddrs {
+		if a == m {
+			return "it is a cloud metadata address"
+		}
+	}
+	switch {
+	case a == awsMetadata:
+		return "it is a cloud metadata address"
+	case a.IsLinkLocalUnicast():
+		return "link-local addresses are never called"
+	case a.IsUnspecified():
+		return "the unspecified address is never called"
+	case a.IsMulticast() || a.IsLinkLocalMulticast() || a.IsInterfaceLocalMulticast():
+		return "multicast addresses are never called"
+	case a.Is4() && a.As4()[0] == 255:
+		return "broadcast addresses are never called"
+	case a.IsLoopback() && !allowLoopback:
+		return "loopback is allowed only in demo mode or when the allowlist names it"
+	}
+	return ""
 }
 
 // dialContext resolves the host itself, checks every address, and dials
@@ -286,8 +293,8 @@ func (g *guard) control(_, address string, _ syscall.RawConn) error {
 	a := ap.Addr().Unmap()
 	// Only the never-allowed ranges: allowlist decisions need the name,
 	// which dialContext had.
-	if err := (&guard{allowLoopback: g.allowLoopback}).checkAddr(a.String(), a, true); err != nil {
-		return err
+	if reason := forbidden(a, g.allowLoopback); reason != "" {
+		return &RefusedError{Host: a.String(), Addr: a.String(), Reason: reason}
 	}
 	return nil
 }
