@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/testclock"
+
 	"github.com/tokenwarden/tokenwarden/sidecar/internal/testlog"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
@@ -19,17 +21,8 @@ import (
 	"github.com/tokenwarden/tokenwarden/sidecar/secret"
 )
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock          { return &clock{now: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)} }
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
+func newClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
 }
 
 // controller is an emulated controller on loopback; every test gets its own,
@@ -37,7 +30,7 @@ func (c *clock) Advance(d time.Duration) {
 type controller struct {
 	emu   *appgateemu.Emulator
 	srv   *httptest.Server
-	clock *clock
+	clock *testclock.Clock
 }
 
 func newController(t *testing.T, opts appgateemu.Options) *controller {
