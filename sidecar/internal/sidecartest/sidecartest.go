@@ -3,10 +3,8 @@
 package sidecartest
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http/httptest"
-	"sync"
 	"testing"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
@@ -40,28 +38,4 @@ func Serve(t testing.TB, opts httpapi.Options) *httptest.Server {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv
-}
-
-// LogBuffer collects log lines written from many goroutines, for tests that
-// read back what was logged (most often: to prove no secret was).
-type LogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *LogBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *LogBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-// Logger is a debug-level JSON logger, the process's format, writing to l.
-func (l *LogBuffer) Logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

@@ -14,20 +14,21 @@ import (
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/oauthdemo"
 	"github.com/tokenwarden/tokenwarden/sidecar/httpapi"
 	"github.com/tokenwarden/tokenwarden/sidecar/internal/sidecartest"
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/testlog"
 )
 
 // These tests go through the sidecar's HTTP API, as curl and n8n do.
 
 type sidecar struct {
 	url  string
-	logs *sidecartest.LogBuffer
+	logs *testlog.Buffer
 }
 
 // startSidecar serves the API and captures every log line, the providers'
 // included, to check them for secrets when the test ends.
 func startSidecar(t *testing.T, secrets ...string) *sidecar {
 	t.Helper()
-	logs := &sidecartest.LogBuffer{}
+	logs := &testlog.Buffer{}
 	srv := sidecartest.Serve(t, httpapi.Options{Logger: logs.Logger()})
 	t.Cleanup(func() {
 		for _, s := range secrets {
