@@ -20,7 +20,7 @@ func TestAppgateExpiredTokenSignsInAgain(t *testing.T) {
 	}
 	// The controller's clock passes the token's expiry; the sidecar's
 	// does not, so only the controller's 401 can tell it.
-	w.agClock.add(48 * time.Hour)
+	w.agClock.Advance(48 * time.Hour)
 	a := w.call("appgate.revokeDeviceTokens", conn, aliceLaptop)
 	if a.status != 200 || len(w.ag.Revocations()) != 1 || w.ag.Logins() != 2 {
 		t.Fatalf("%d %s; revocations %d, logins %d", a.status, a.raw, len(w.ag.Revocations()), w.ag.Logins())

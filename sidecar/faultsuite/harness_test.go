@@ -21,6 +21,8 @@ import (
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/threecxemu"
 	"github.com/tokenwarden/tokenwarden/sidecar/httpapi"
 	"github.com/tokenwarden/tokenwarden/sidecar/idempotency"
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/testclock"
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/testlog"
 	"github.com/tokenwarden/tokenwarden/sidecar/providers"
 	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
@@ -35,23 +37,6 @@ const appgatePassword = "CANARY-appgate-password-9f3d"
 // nexusSecret is the Nexus OAuth client's secret, a canary too.
 const nexusSecret = "CANARY-nexus-client-secret-77c2"
 
-type buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *buffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *buffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // world is one sidecar with its upstreams.
 type world struct {
 	t        *testing.T
@@ -62,12 +47,12 @@ type world struct {
 	ag       *appgateemu.Emulator
 	agURL    string
 	agInj    *faults.Injector
-	agClock  *clock
+	agClock  *testclock.Clock
 	nexus    *nexusemu.Server
 	nexusURL string
 	nexusInj *faults.Injector
-	logs     *buffer
-	audits   *buffer
+	logs     *testlog.Buffer
+	audits   *testlog.Buffer
 	answers  []answer // every answer the tests saw
 
 	mu      sync.Mutex
@@ -77,26 +62,18 @@ type world struct {
 	replays int
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 type option func(*upstream.Config)
 
 func newWorld(t *testing.T, opts ...option) *world {
 	t.Helper()
-	w := &world{t: t, bearers: map[string]bool{}, logs: &buffer{}, audits: &buffer{}, agClock: &clock{t: time.Now()}}
+	w := &world{t: t, bearers: map[string]bool{}, logs: &testlog.Buffer{}, audits: &testlog.Buffer{}, agClock: testclock.New(time.Now())}
 	w.pbx = threecxemu.New(threecxemu.Options{})
 	w.pbxInj = faults.Wrap(w.recordBearers(w.pbx))
 	pbxSrv := httptest.NewServer(w.pbxInj)
 	t.Cleanup(pbxSrv.Close)
 	w.pbxURL = pbxSrv.URL
 
-	w.ag = appgateemu.New(appgateemu.Options{Now: w.agClock.now, Password: appgatePassword})
+	w.ag = appgateemu.New(appgateemu.Options{Now: w.agClock.Now, Password: appgatePassword})
 	w.agInj = faults.Wrap(w.recordBearers(w.ag))
 	agSrv := httptest.NewServer(w.agInj)
 	t.Cleanup(agSrv.Close)
@@ -131,7 +108,7 @@ func newWorld(t *testing.T, opts ...option) *world {
 		t.Fatal(err)
 	}
 	reg.CheckOutput = true
-	logger := slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := w.logs.Logger()
 	// Providers that log through the default logger land in the same
 	// buffer, so the canary test sees every line the process writes.
 	prev := slog.Default()
