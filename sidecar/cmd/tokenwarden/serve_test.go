@@ -19,11 +19,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/testlog"
 )
 
 // startServe runs `tokenwarden serve` with a config file and returns its
 // URL, a stop function that returns the exit code, and its stderr.
-func startServe(t *testing.T, cfg map[string]any, env map[string]string) (string, func() int, *lockedBuffer) {
+func startServe(t *testing.T, cfg map[string]any, env map[string]string) (string, func() int, *testlog.Buffer) {
 	t.Helper()
 	for k, v := range env {
 		t.Setenv(k, v)
@@ -37,7 +39,7 @@ func startServe(t *testing.T, cfg map[string]any, env map[string]string) (string
 	listening = func(u string) { urls <- u }
 	t.Cleanup(func() { listening = func(string) {} })
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut lockedBuffer
+	var out, errOut testlog.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--config", path}, &out, &errOut)
@@ -64,7 +66,7 @@ func startServe(t *testing.T, cfg map[string]any, env map[string]string) (string
 
 func TestNonLoopbackListenWithoutKeysRefusesToStart(t *testing.T) {
 	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0", "192.0.2.1:8787"} {
-		var out, errOut lockedBuffer
+		var out, errOut testlog.Buffer
 		code := run(context.Background(), []string{"serve", "--listen", addr}, &out, &errOut)
 		if code != 1 || !strings.Contains(errOut.String(), "refusing to listen on "+addr+" without caller API keys") {
 			t.Errorf("%s: exit %d: %s", addr, code, errOut.String())
@@ -75,7 +77,7 @@ func TestNonLoopbackListenWithoutKeysRefusesToStart(t *testing.T) {
 func TestBadConfigNamesEveryFieldAtStartup(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bad.json")
 	_ = os.WriteFile(path, []byte(`{"apiKeys": [{"id": "k", "env": "TW_TEST_UNSET_KEY"}], "limits": {"requestTimeout": "forever"}, "profiles": {"pbx": {"provider": "threecx", "connection": {"baseUrl": "https://pbx.example", "clientId": "x", "clientSecret": "written-in-the-file"}}}}`), 0o600)
-	var out, errOut lockedBuffer
+	var out, errOut testlog.Buffer
 	code := run(context.Background(), []string{"serve", "--config", path}, &out, &errOut)
 	msg := errOut.String()
 	for _, want := range []string{"config.limits.requestTimeout", "- config.limits.requestTimeout: "} {
@@ -85,9 +87,9 @@ func TestBadConfigNamesEveryFieldAtStartup(t *testing.T) {
 	}
 	// Reference errors are reported once the schema passes.
 	_ = os.WriteFile(path, []byte(`{"apiKeys": [{"id": "k", "env": "TW_TEST_UNSET_KEY"}], "profiles": {"pbx": {"provider": "threecx", "connection": {"baseUrl": "https://pbx.example", "clientId": "x", "clientSecret": "written-in-the-file"}}}}`), 0o600)
-	errOut = lockedBuffer{}
-	code = run(context.Background(), []string{"serve", "--config", path}, &out, &errOut)
-	msg = errOut.String()
+	var errOut2 testlog.Buffer
+	code = run(context.Background(), []string{"serve", "--config", path}, &out, &errOut2)
+	msg = errOut2.String()
 	if code != 1 || !strings.Contains(msg, "config.apiKeys.0: environment variable TW_TEST_UNSET_KEY is not set") ||
 		!strings.Contains(msg, "config.profiles.pbx.connection.clientSecret") || strings.Contains(msg, "written-in-the-file") {
 		t.Fatalf("exit %d:\n%s", code, msg)
