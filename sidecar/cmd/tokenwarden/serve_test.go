@@ -80,6 +80,9 @@ func TestBadConfigNamesEveryFieldAtStartup(t *testing.T) {
 	var out, errOut testlog.Buffer
 	code := run(context.Background(), []string{"serve", "--config", path}, &out, &errOut)
 	msg := errOut.String()
+	if code != 1 {
+		t.Fatalf("exit %d", code)
+	}
 	for _, want := range []string{"config.limits.requestTimeout", "- config.limits.requestTimeout: "} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("missing %q in:\n%s", want, msg)
