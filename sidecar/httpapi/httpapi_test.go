@@ -320,4 +320,16 @@ func TestOpenAPIIsValid(t *testing.T) {
 	if ok, _ := v.ValidateHttpRequest(req); ok {
 		t.Error("an invalid request passes the OpenAPI document")
 	}
+	// A profile stands in for the connection; both at once is refused.
+	req, _ = http.NewRequest(http.MethodPost, "http://127.0.0.1:8787/v1/actions/threecx.revokeSecurityToken", strings.NewReader(`{"profile": "pbx", "input": {"id": 3}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", "k-1")
+	if ok, verrs := v.ValidateHttpRequest(req); !ok {
+		t.Errorf("a profile request fails the OpenAPI document: %v", verrs[0].Message)
+	}
+	req, _ = http.NewRequest(http.MethodPost, "http://127.0.0.1:8787/v1/actions/threecx.revokeSecurityToken", strings.NewReader(`{"profile": "pbx", "connection": `+s.conn("threecx")+`, "input": {"id": 3}}`))
+	req.Header.Set("Content-Type", "application/json")
+	if ok, _ := v.ValidateHttpRequest(req); ok {
+		t.Error("connection and profile together pass the OpenAPI document")
+	}
 }

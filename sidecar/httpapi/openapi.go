@@ -55,11 +55,34 @@ func OpenAPI(reg *action.Registry, version string) ([]byte, error) {
 			"responses": map[string]any{"200": map[string]any{"description": "OK"}, "503": map[string]any{"description": "Not ready"}},
 		}}
 	}
+	// A request names its connection inline or as a profile the sidecar
+	// keeps, exactly one of the two.
+	envelope := func(provider string, extra map[string]any) map[string]any {
+		props := map[string]any{
+			"connection": map[string]any{"$ref": "#/components/schemas/" + provider + ".Connection"},
+			"profile":    map[string]any{"type": "string", "description": "Name of a " + provider + " connection kept in the sidecar's config file, instead of connection."},
+		}
+		for k, v := range extra {
+			props[k] = v
+		}
+		return map[string]any{"type": "object", "additionalProperties": false, "properties": props,
+			"oneOf": []any{map[string]any{"required": []string{"connection"}}, map[string]any{"required": []string{"profile"}}}}
+	}
+	// Keys are required whenever the sidecar listens beyond loopback; on
+	// loopback without keys the empty requirement applies.
+	security := []any{map[string]any{"sidecarKey": []any{}}, map[string]any{}}
+	headers := []any{
+		map[string]any{"name": IdempotencyKeyHeader, "in": "header", "schema": map[string]any{"type": "string", "minLength": 1, "maxLength": 255},
+			"description": "Run once per key: a repeat with the same body gets the stored answer (Idempotent-Replayed: true); another body is 422."},
+		map[string]any{"name": ActorHeader, "in": "header", "schema": map[string]any{"type": "string", "maxLength": 128},
+			"description": "Who or what asked, recorded in the audit event."},
+	}
 	paths := map[string]any{
 		"/healthz": status("/healthz"),
 		"/readyz":  status("/readyz"),
 		"/v1/actions": map[string]any{"get": map[string]any{
 			"operationId": "listActions",
+			"security":    security,
 			"summary":     "Every action with its title, description and input/output JSON Schemas.",
 			"responses":   map[string]any{"200": map[string]any{"description": "The actions", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}},
 		}},
@@ -70,11 +93,9 @@ func OpenAPI(reg *action.Registry, version string) ([]byte, error) {
 		paths["/v1/connections/"+provider+"/test"] = map[string]any{"post": map[string]any{
 			"operationId": provider + "TestConnection",
 			"summary":     "Sign in to " + provider + " with a connection, to check it.",
-			"requestBody": map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{
-				"type": "object", "required": []string{"connection"},
-				"properties": map[string]any{"connection": map[string]any{"$ref": "#/components/schemas/" + provider + ".Connection"}},
-			}}}},
-			"responses": map[string]any{"200": map[string]any{"description": "Signed in"}, "4XX": problemResponse("Bad connection"), "5XX": problemResponse("Upstream failure")},
+			"security":    security,
+			"requestBody": map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": envelope(provider, nil)}}},
+			"responses":   map[string]any{"200": map[string]any{"description": "Signed in"}, "4XX": problemResponse("Bad connection"), "5XX": problemResponse("Upstream failure")},
 		}}
 	}
 	for _, d := range reg.Actions() {
@@ -85,13 +106,10 @@ func OpenAPI(reg *action.Registry, version string) ([]byte, error) {
 			"summary":     d.Title,
 			"description": d.Description,
 			"tags":        []string{d.Provider},
-			"requestBody": map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{
-				"type": "object", "required": []string{"connection"}, "additionalProperties": false,
-				"properties": map[string]any{
-					"connection": map[string]any{"$ref": "#/components/schemas/" + d.Provider + ".Connection"},
-					"input":      map[string]any{"$ref": "#/components/schemas/" + d.ID + ".Input"},
-				},
-			}}}},
+			"security":    security,
+			"parameters":  headers,
+			"requestBody": map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": envelope(d.Provider,
+				map[string]any{"input": map[string]any{"$ref": "#/components/schemas/" + d.ID + ".Input"}})}}},
 			"responses": map[string]any{
 				"200": map[string]any{"description": "Done", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + d.ID + ".Output"}}}},
 				"4XX": problemResponse("The request or the upstream refused it; errors names every bad field"),
@@ -107,9 +125,11 @@ func OpenAPI(reg *action.Registry, version string) ([]byte, error) {
 			"version":     version,
 			"description": "One HTTP action per credential-revocation operation. Success is 200 {\"data\": ...}; failure is an RFC 9457 problem.",
 		},
-		"servers":    []any{map[string]any{"url": "http://127.0.0.1:8787"}},
-		"paths":      paths,
-		"components": map[string]any{"schemas": schemas},
+		"servers": []any{map[string]any{"url": "http://127.0.0.1:8787"}},
+		"paths":   paths,
+		"components": map[string]any{"schemas": schemas, "securitySchemes": map[string]any{
+			"sidecarKey": map[string]any{"type": "http", "scheme": "bearer", "description": "A sidecar API key from the config file's apiKeys."},
+		}},
 	}
 	return json.MarshalIndent(doc, "", "  ")
 }
