@@ -59,6 +59,7 @@ type Limits struct {
 type Idempotency struct {
 	Retention  Duration `json:"retention"`
 	MaxEntries int      `json:"maxEntries"`
+	MaxBytes   int      `json:"maxBytes"`
 	// RedisURL, when set, puts the store in Redis instead of memory.
 	RedisURL secret.Value `json:"-"`
 }

@@ -36,7 +36,7 @@ func TestDefaultsComeFromTheSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Limits.RequestTimeout.Std() != 30*time.Second || cfg.Limits.Retry.MaxAttempts != 4 || cfg.Limits.Retry.BaseDelay.Std() != 200*time.Millisecond ||
-		cfg.Idempotency.Retention.Std() != 24*time.Hour || cfg.Audit.Sink != "stdout" || cfg.Destinations.AllowLoopback || cfg.Limits.MaxBodyBytes != 1<<20 {
+		cfg.Idempotency.Retention.Std() != 24*time.Hour || cfg.Idempotency.MaxBytes != 64<<20 || cfg.Audit.Sink != "stdout" || cfg.Destinations.AllowLoopback || cfg.Limits.MaxBodyBytes != 1<<20 {
 		t.Fatalf("%+v", cfg)
 	}
 }

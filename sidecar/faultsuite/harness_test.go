@@ -118,7 +118,7 @@ func newWorld(t *testing.T, opts ...option) *world {
 		httpapi.RequireAPIKey([]httpapi.APIKey{{ID: "suite", Key: callerKey}}),
 		httpapi.NewInFlight().Middleware,
 		httpapi.Audit(reg, audit.NewLines(w.audits)),
-		httpapi.Idempotency(idempotency.NewMemory(time.Hour, 1000), func() { w.mu.Lock(); w.replays++; w.mu.Unlock() }),
+		httpapi.Idempotency(idempotency.NewMemory(time.Hour, 1000, 1<<20), func() { w.mu.Lock(); w.replays++; w.mu.Unlock() }),
 	}})
 	if err != nil {
 		t.Fatal(err)

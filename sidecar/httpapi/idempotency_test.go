@@ -14,7 +14,7 @@ import (
 
 func TestIdempotencyReplaysAndRefusesAnotherBody(t *testing.T) {
 	var runs, replays atomic.Int32
-	h := RequestID(Idempotency(idempotency.NewMemory(time.Hour, 100), func() { replays.Add(1) })(
+	h := RequestID(Idempotency(idempotency.NewMemory(time.Hour, 100, 1<<20), func() { replays.Add(1) })(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			n := runs.Add(1)
 			w.Header().Set("Content-Type", "application/json")

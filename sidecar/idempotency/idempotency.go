@@ -47,6 +47,8 @@ type Store interface {
 type Memory struct {
 	retention time.Duration
 	max       int
+	maxBytes  int
+	bytes     int // bodies of kept answers
 	now       func() time.Time
 	mu        sync.Mutex
 	entries   map[string]*entry
@@ -60,10 +62,11 @@ type entry struct {
 	expires     time.Time
 }
 
-// NewMemory keeps answers for retention, at most max of them; when full,
-// the answers closest to expiry are dropped first.
-func NewMemory(retention time.Duration, max int) *Memory {
-	return &Memory{retention: retention, max: max, now: time.Now, entries: map[string]*entry{}}
+// NewMemory keeps answers for retention, at most max of them holding at
+// most maxBytes of bodies together; when full, the answers closest to expiry
+// are dropped first. An answer larger than maxBytes is not kept.
+func NewMemory(retention time.Duration, max, maxBytes int) *Memory {
+	return &Memory{retention: retention, max: max, maxBytes: maxBytes, now: time.Now, entries: map[string]*entry{}}
 }
 
 // Do implements Store.
@@ -72,12 +75,12 @@ func (m *Memory) Do(ctx context.Context, key string, fp [32]byte, work func() An
 		m.mu.Lock()
 		e, ok := m.entries[key]
 		if ok && e.kept && m.now().After(e.expires) {
-			delete(m.entries, key)
+			m.drop(key, e)
 			ok = false
 		}
 		if !ok {
 			e = &entry{fingerprint: fp, done: make(chan struct{})}
-			m.makeRoom()
+			m.makeRoom(1, 0)
 			m.entries[key] = e
 			m.mu.Unlock()
 			return m.run(key, e, work), false, nil
@@ -102,8 +105,11 @@ func (m *Memory) Do(ctx context.Context, key string, fp [32]byte, work func() An
 func (m *Memory) run(key string, e *entry, work func() Answer) (a Answer) {
 	defer func() {
 		m.mu.Lock()
-		if e.kept = Keep(a); e.kept {
-			e.answer, e.expires = a, m.now().Add(m.retention)
+		if Keep(a) && len(a.Body) <= m.maxBytes {
+			// Room first: e is not kept yet, so it cannot drop itself.
+			m.makeRoom(0, len(a.Body))
+			e.answer, e.expires, e.kept = a, m.now().Add(m.retention), true
+			m.bytes += len(a.Body)
 		} else if m.entries[key] == e {
 			delete(m.entries, key)
 		}
@@ -113,19 +119,21 @@ func (m *Memory) run(key string, e *entry, work func() Answer) (a Answer) {
 	return work()
 }
 
-// makeRoom drops expired answers, then the oldest, until one more fits.
-// Entries still running are never dropped. Called with m.mu held.
-func (m *Memory) makeRoom() {
-	if len(m.entries) < m.max {
+// makeRoom drops expired answers, then the oldest, until entries more
+// entries and need more bytes fit. Entries still running are never dropped.
+// Called with m.mu held.
+func (m *Memory) makeRoom(entries, need int) {
+	full := func() bool { return len(m.entries)+entries > m.max || m.bytes+need > m.maxBytes }
+	if !full() {
 		return
 	}
 	now := m.now()
 	for k, e := range m.entries {
 		if e.kept && now.After(e.expires) {
-			delete(m.entries, k)
+			m.drop(k, e)
 		}
 	}
-	for len(m.entries) >= m.max {
+	for full() {
 		var oldest string
 		var at time.Time
 		for k, e := range m.entries {
@@ -136,7 +144,14 @@ func (m *Memory) makeRoom() {
 		if oldest == "" {
 			return
 		}
-		delete(m.entries, oldest)
+		m.drop(oldest, m.entries[oldest])
+	}
+}
+
+func (m *Memory) drop(k string, e *entry) {
+	delete(m.entries, k)
+	if e.kept {
+		m.bytes -= len(e.answer.Body)
 	}
 }
 

@@ -61,12 +61,12 @@ var contract = map[string]func(*testing.T, Store){
 
 func TestMemoryStore(t *testing.T) {
 	for name, check := range contract {
-		t.Run(name, func(t *testing.T) { check(t, NewMemory(time.Hour, 10)) })
+		t.Run(name, func(t *testing.T) { check(t, NewMemory(time.Hour, 10, 1<<20)) })
 	}
 }
 
 func TestAnswersExpire(t *testing.T) {
-	m := NewMemory(time.Minute, 10)
+	m := NewMemory(time.Minute, 10, 1<<20)
 	now := time.Unix(1000, 0)
 	m.now = func() time.Time { return now }
 	_, _, _ = m.Do(context.Background(), "k", fpA, ok("first"))
@@ -111,7 +111,7 @@ func checkConcurrentDuplicatesWaitForTheFirst(t *testing.T, m Store) {
 }
 
 func TestFullStoreDropsOldestKeptAnswer(t *testing.T) {
-	m := NewMemory(time.Hour, 2)
+	m := NewMemory(time.Hour, 2, 1<<20)
 	now := time.Unix(1000, 0)
 	m.now = func() time.Time { return now }
 	for _, k := range []string{"a", "b", "c"} {
@@ -123,5 +123,25 @@ func TestFullStoreDropsOldestKeptAnswer(t *testing.T) {
 	}
 	if _, replayed, _ := m.Do(context.Background(), "c", fpA, ok("x")); !replayed {
 		t.Fatal("newest answer dropped")
+	}
+}
+
+func TestByteBudgetDropsOldestAndRefusesHugeAnswers(t *testing.T) {
+	m := NewMemory(time.Hour, 100, 10)
+	now := time.Unix(1000, 0)
+	m.now = func() time.Time { return now }
+	for _, k := range []string{"a", "b", "c"} {
+		now = now.Add(time.Second)
+		_, _, _ = m.Do(context.Background(), k, fpA, ok("1234"))
+	}
+	if _, replayed, _ := m.Do(context.Background(), "a", fpA, ok("1234")); replayed {
+		t.Fatal("the oldest answer outlived the byte budget")
+	}
+	if _, replayed, _ := m.Do(context.Background(), "c", fpA, ok("x")); !replayed {
+		t.Fatal("the newest answer was dropped")
+	}
+	_, _, _ = m.Do(context.Background(), "huge", fpA, ok("01234567890"))
+	if _, replayed, _ := m.Do(context.Background(), "huge", fpA, ok("again")); replayed {
+		t.Fatal("an answer over the whole budget was kept")
 	}
 }

@@ -81,7 +81,7 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 	if sink != nil {
 		mw = append(mw, httpapi.Audit(rt.reg, sink))
 	}
-	var store idempotency.Store = idempotency.NewMemory(cfg.Idempotency.Retention.Std(), cfg.Idempotency.MaxEntries)
+	var store idempotency.Store = idempotency.NewMemory(cfg.Idempotency.Retention.Std(), cfg.Idempotency.MaxEntries, cfg.Idempotency.MaxBytes)
 	if url := cfg.Idempotency.RedisURL.Reveal(); url != "" {
 		// A claim outlives any one call, so a sidecar that dies mid-call
 		// frees its keys after a while.
