@@ -170,7 +170,10 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if delay == 0 {
 			delay = t.backoff(attempt)
 		}
-		if !canRepeat || waited+delay > t.policy.MaxElapsed {
+		// A wait that outlasts the caller's deadline only turns the
+		// upstream's answer into a timeout: hand the answer back instead.
+		deadline, hasDeadline := req.Context().Deadline()
+		if !canRepeat || waited+delay > t.policy.MaxElapsed || hasDeadline && time.Until(deadline) < delay {
 			if err != nil {
 				return nil, fmt.Errorf("after %d attempt(s): %w", attempt, err)
 			}

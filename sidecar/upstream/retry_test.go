@@ -284,3 +284,21 @@ func TestLeftStatusesGoBackToTheCaller(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+func TestRetryAfterBeyondTheCallersDeadlineIsNotWaited(t *testing.T) {
+	r := newRig(t, upstream.DefaultRetryPolicy())
+	r.inj.Add(faults.Rule{Path: "/op", Fault: faults.Status(http.StatusServiceUnavailable, "5")})
+	ctx, cancel := context.WithTimeout(upstream.WithRepeat(context.Background(), upstream.RepeatSafe), 2*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.url+"/op", strings.NewReader("x"))
+	resp, err := r.client.Do(req)
+	if err != nil || resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "5" {
+		t.Fatalf("want the 503 back: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.waits) != 0 {
+		t.Fatalf("waited %v past the deadline", r.waits)
+	}
+}
