@@ -195,3 +195,12 @@ func TestSSRFThroughTheAPI(t *testing.T) {
 		t.Fatalf("revoke reached the PBX %d times", n)
 	}
 }
+
+func TestSlowUpstreamWithinTheTimeoutIsNotRetried(t *testing.T) {
+	w := newWorld(t)
+	w.pbxInj.Add(faults.Rule{Path: revokePath, Fault: faults.Latency(50 * time.Millisecond)})
+	a := w.call("threecx.revokeSecurityToken", w.threecxConn(), map[string]any{"id": 1})
+	if _, retries := w.recorded(); a.status != 200 || len(retries) != 0 || w.pbxInj.Requests("POST", revokePath) != 1 {
+		t.Fatalf("%d %s, retries %v", a.status, a.raw, retries)
+	}
+}
