@@ -24,9 +24,11 @@ Usage:
   tokenwarden call ACTION --connection FILE --input JSON|@FILE
                                         run one action and print the API's JSON (exit 1 on failure)
   tokenwarden actions                   list the actions
+  tokenwarden check --config FILE       check a configuration file (every bad field named) and exit
   tokenwarden version
 
-Environment: TOKENWARDEN_LISTEN (listen address), TOKENWARDEN_LOG_LEVEL (debug|info|warn|error).
+Environment: TOKENWARDEN_LISTEN (listen address), TOKENWARDEN_CONFIG (config file, docs/configuration.md),
+TOKENWARDEN_API_KEY (one more caller key), TOKENWARDEN_LOG_LEVEL (debug|info|warn|error).
 `
 
 func main() {
@@ -52,6 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return callCmd(ctx, args[1:], stdout, stderr)
 	case "actions":
 		return actionsCmd(stdout, stderr)
+	case "check":
+		return checkCmd(args[1:], logger, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, version)
 		return 0

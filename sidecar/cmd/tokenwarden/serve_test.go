@@ -228,3 +228,21 @@ func writeKey(t *testing.T, path string, key *ecdsa.PrivateKey) {
 	der, _ := x509.MarshalECPrivateKey(key)
 	writePEM(t, path, "EC PRIVATE KEY", der)
 }
+
+func TestCheckCommand(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ok.json")
+	t.Setenv("TW_CHECK_KEY", "check-key-0123456789")
+	_ = os.WriteFile(path, []byte(`{"listen": "0.0.0.0:8787", "apiKeys": [{"id": "n8n", "env": "TW_CHECK_KEY"}], "destinations": {"allow": ["pbx.example.com"]}}`), 0o600)
+	var out, errOut testlog.Buffer
+	if code := run(context.Background(), []string{"check", "--config", path}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "api keys:     n8n") || strings.Contains(out.String(), "check-key-0123456789") {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	_ = os.WriteFile(path, []byte(`{"listen": "0.0.0.0:8787"}`), 0o600)
+	var out2, errOut2 testlog.Buffer
+	if code := run(context.Background(), []string{"check", "--config", path}, &out2, &errOut2); code != 1 || !strings.Contains(out2.String(), "serve will refuse to start") {
+		t.Fatalf("exit %d:\n%s", code, out2.String())
+	}
+}
