@@ -18,11 +18,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tokenwarden/tokenwarden/sidecar/audit"
 	"github.com/tokenwarden/tokenwarden/sidecar/config"
 	"github.com/tokenwarden/tokenwarden/sidecar/demo"
 	"github.com/tokenwarden/tokenwarden/sidecar/httpapi"
-	"github.com/tokenwarden/tokenwarden/sidecar/idempotency"
 )
 
 const defaultListen = "127.0.0.1:8787"
@@ -55,46 +53,16 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 			"  Add apiKeys to the config file (docs/configuration.md) or set TOKENWARDEN_API_KEY, or listen on 127.0.0.1.\n", addr)
 		return 1
 	}
-	var sink audit.Sink
-	switch cfg.Audit.Sink {
-	case "stdout":
-		sink = audit.NewLines(stdout)
-	case "file":
-		lines, closer, err := audit.OpenFile(cfg.Audit.Path)
-		if err != nil {
-			printStartupError(stderr, err)
-			return 1
+	mw, inFlight, closers, err := apiMiddleware(ctx, rt, stdout)
+	if err != nil {
+		printStartupError(stderr, err)
+		return 1
+	}
+	defer func() {
+		for _, c := range closers {
+			c.Close()
 		}
-		defer closer.Close()
-		sink = lines
-	}
-	inFlight := httpapi.NewInFlight()
-	var mw []func(http.Handler) http.Handler
-	if len(cfg.APIKeys) > 0 {
-		keys := make([]httpapi.APIKey, len(cfg.APIKeys))
-		for i, k := range cfg.APIKeys {
-			keys[i] = httpapi.APIKey{ID: k.ID, Key: k.Value}
-		}
-		mw = append(mw, httpapi.RequireAPIKey(keys))
-	}
-	mw = append(mw, inFlight.Middleware)
-	if sink != nil {
-		mw = append(mw, httpapi.Audit(rt.reg, sink))
-	}
-	var store idempotency.Store = idempotency.NewMemory(cfg.Idempotency.Retention.Std(), cfg.Idempotency.MaxEntries, cfg.Idempotency.MaxBytes)
-	if url := cfg.Idempotency.RedisURL.Reveal(); url != "" {
-		// A claim outlives any one call, so a sidecar that dies mid-call
-		// frees its keys after a while.
-		claim := max(2*cfg.Limits.RequestTimeout.Std(), time.Minute)
-		r, err := idempotency.NewRedis(ctx, url, cfg.Idempotency.Retention.Std(), claim)
-		if err != nil {
-			printStartupError(stderr, err)
-			return 1
-		}
-		defer r.Close()
-		store = r
-	}
-	mw = append(mw, httpapi.Idempotency(store, nil))
+	}()
 
 	opts := httpapi.Options{Registry: rt.reg, Logger: logger, Ready: &atomic.Bool{}, Version: version,
 		MaxBodyBytes: cfg.Limits.MaxBodyBytes, Middleware: mw}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/audit"
+	"github.com/tokenwarden/tokenwarden/sidecar/httpapi"
+	"github.com/tokenwarden/tokenwarden/sidecar/idempotency"
+)
+
+// apiMiddleware builds the /v1 middleware from the configuration, outside
+// in: caller API key, in-flight tracking, audit, Idempotency-Key store. The
+// closers release the audit file and the Redis connection.
+func apiMiddleware(ctx context.Context, rt *runtime, stdout io.Writer) ([]func(http.Handler) http.Handler, *httpapi.InFlight, []io.Closer, error) {
+	cfg := rt.cfg
+	var mw []func(http.Handler) http.Handler
+	var closers []io.Closer
+	if len(cfg.APIKeys) > 0 {
+		keys := make([]httpapi.APIKey, len(cfg.APIKeys))
+		for i, k := range cfg.APIKeys {
+			keys[i] = httpapi.APIKey{ID: k.ID, Key: k.Value}
+		}
+		mw = append(mw, httpapi.RequireAPIKey(keys))
+	}
+	inFlight := httpapi.NewInFlight()
+	mw = append(mw, inFlight.Middleware)
+
+	switch cfg.Audit.Sink {
+	case "stdout":
+		mw = append(mw, httpapi.Audit(rt.reg, audit.NewLines(stdout)))
+	case "file":
+		lines, closer, err := audit.OpenFile(cfg.Audit.Path)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		closers = append(closers, closer)
+		mw = append(mw, httpapi.Audit(rt.reg, lines))
+	}
+
+	var store idempotency.Store = idempotency.NewMemory(cfg.Idempotency.Retention.Std(), cfg.Idempotency.MaxEntries, cfg.Idempotency.MaxBytes)
+	if url := cfg.Idempotency.RedisURL.Reveal(); url != "" {
+		// A claim outlives any one call, so a sidecar that dies mid-call
+		// frees its keys after a while.
+		claim := max(2*cfg.Limits.RequestTimeout.Std(), time.Minute)
+		r, err := idempotency.NewRedis(ctx, url, cfg.Idempotency.Retention.Std(), claim)
+		if err != nil {
+			for _, c := range closers {
+				c.Close()
+			}
+			return nil, nil, nil, err
+		}
+		closers = append(closers, r)
+		store = r
+	}
+	mw = append(mw, httpapi.Idempotency(store, nil))
+	return mw, inFlight, closers, nil
+}
