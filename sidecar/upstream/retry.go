@@ -155,8 +155,13 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			after = retryAfter(resp.Header.Get("Retry-After"), time.Now())
 		default:
 			if berr := buffer(resp); berr != nil {
-				if !safe {
+				if !safe && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 					return nil, &OutcomeUnknownError{Err: fmt.Errorf("reading the answer: %w", berr)}
+				}
+				if !safe {
+					// The status says what the upstream did; only the
+					// explanation is cut short.
+					return resp, nil
 				}
 				err, reason = berr, "truncated answer"
 				resp = nil
@@ -242,7 +247,8 @@ func retryAfter(v string, now time.Time) time.Duration {
 }
 
 // buffer reads the body into memory, so a connection that dies mid-answer
-// is seen here. Answers over maxBuffered are passed through as streams.
+// is seen here. On such a failure the body keeps what did arrive. Answers
+// over maxBuffered are passed through as streams.
 func buffer(resp *http.Response) error {
 	if _, done := resp.Body.(bufferedBody); done {
 		return nil
@@ -250,6 +256,7 @@ func buffer(resp *http.Response) error {
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBuffered))
 	if err != nil {
 		resp.Body.Close()
+		resp.Body = bufferedBody{bytes.NewReader(b)}
 		return err
 	}
 	if len(b) == maxBuffered {

@@ -302,3 +302,19 @@ func TestRetryAfterBeyondTheCallersDeadlineIsNotWaited(t *testing.T) {
 		t.Fatalf("waited %v past the deadline", r.waits)
 	}
 }
+
+// A refusal whose explanation is cut short is still a refusal: the status
+// is known, so the outcome is.
+func TestUnsafeErrorAnswerCutShortKeepsItsStatus(t *testing.T) {
+	r := newRig(t, upstream.DefaultRetryPolicy())
+	r.inj.Add(faults.Rule{Path: "/op", Fault: func(w http.ResponseWriter, req *http.Request, _ http.Handler) {
+		faults.Truncate(5)(w, req, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"error":{"message":"bad id"}}`)
+		}))
+	}})
+	resp, body, _ := r.post(t, upstream.RepeatUnsafe)
+	if resp == nil || resp.StatusCode != 400 || body != `{"err` {
+		t.Fatalf("want the 400 with what arrived, got %v %q", resp, body)
+	}
+}
