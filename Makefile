@@ -1,0 +1,43 @@
+# Tokenwarden. `make run` starts the demo; `make test` runs every test that
+# needs nothing but Go. See README.md.
+
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+BIN      := bin/tokenwarden
+LISTEN   ?= 127.0.0.1:8787
+
+.PHONY: run build test vet fmt-check docker clean help
+
+help:
+	@echo "make run        start the sidecar with built-in demo upstreams on $(LISTEN)"
+	@echo "make test       vet, format check and all Go tests (race detector on)"
+	@echo "make e2e        end-to-end tests in a real n8n (installs n8n into a cache)"
+	@echo "make bench      benchmarks: latency, throughput, sign-ins, memory"
+	@echo "make n8n-package  build the n8n community node package into dist/"
+	@echo "make docker     build the container image (needs a Docker engine)"
+
+run:
+	$(GO) run -ldflags "$(LDFLAGS)" ./sidecar/cmd/tokenwarden demo --listen $(LISTEN)
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./sidecar/cmd/tokenwarden
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+test: fmt-check vet
+	$(GO) test -race -count=1 ./...
+
+docker:
+	@command -v docker >/dev/null && docker info >/dev/null 2>&1 || { echo "make docker needs a running Docker engine"; exit 1; }
+	docker build -f docker/Dockerfile --build-arg VERSION=$(VERSION) -t tokenwarden:$(VERSION) .
+
+clean:
+	rm -rf bin dist
+
+# Targets contributed per area (n8n package and e2e, benchmarks).
+include $(wildcard make/*.mk)

@@ -1,0 +1,82 @@
+// Package action declares operations once and runs them: each action's
+// schema file (title, description, input, output) plus a Go handler, a
+// registry that validates envelopes against those schemas, and a cache of
+// upstream sessions so sign-ins are shared between calls.
+package action
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
+)
+
+// Session is a provider's live client for one connection. It owns the
+// upstream sign-in, so the registry keeps one per distinct connection.
+type Session interface {
+	// Test signs in to the upstream (or makes the cheapest authenticated
+	// call) so a user can check a connection before using it.
+	Test(ctx context.Context) error
+}
+
+// Env is what the process hands every provider when it opens a session.
+type Env struct {
+	// HTTP builds upstream HTTP clients; its policy (timeouts, TLS, limits)
+	// is set once for the whole process.
+	HTTP *upstream.Factory
+}
+
+// Provider is one upstream system: its connection schema lives in
+// schemas/connections/<ID>.json and its actions in schemas/actions/<ID>.*.json.
+type Provider struct {
+	ID      string
+	Actions []Action
+	// Open builds a session from a validated connection (defaults applied).
+	// It must not do network I/O: sign-in happens on first use, so that
+	// concurrent first calls can share it.
+	Open func(connection json.RawMessage, env Env) (Session, error)
+}
+
+// Handler runs an action with a ready session and validated input.
+type Handler func(ctx context.Context, s Session, input json.RawMessage) (any, error)
+
+// Action binds an action id to its handler. Everything a user reads about
+// the action (title, description, schemas) comes from its schema file.
+type Action struct {
+	ID  string
+	Run Handler
+}
+
+// Result lets a handler return list metadata beside data; any other value
+// returned by a handler becomes {"data": value}.
+type Result struct {
+	Data any `json:"data"`
+	Meta any `json:"meta,omitempty"`
+}
+
+// Typed adapts a handler written against a concrete session and input type.
+// Decoding cannot fail for schema-valid input unless the Go type and the
+// schema disagree, which is a bug and reported as such.
+func Typed[S Session, In any](run func(ctx context.Context, s S, in In) (any, error)) Handler {
+	return func(ctx context.Context, s Session, raw json.RawMessage) (any, error) {
+		session, ok := s.(S)
+		if !ok {
+			return nil, NewProblem(KindInternal, "session type %T does not fit the action", s)
+		}
+		var in In
+		if err := json.Unmarshal(raw, &in); err != nil {
+			return nil, NewProblem(KindInternal, "input passed its schema but not its Go type: %v", err)
+		}
+		return run(ctx, session, in)
+	}
+}
+
+// Decode is Typed's counterpart for Open functions.
+func Decode[C any](raw json.RawMessage) (C, error) {
+	var c C
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return c, fmt.Errorf("connection passed its schema but not its Go type: %w", err)
+	}
+	return c, nil
+}

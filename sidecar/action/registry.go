@@ -1,0 +1,343 @@
+package action
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
+)
+
+// Descriptor is what GET /v1/actions tells about an action, read from its
+// schema file.
+type Descriptor struct {
+	ID          string         `json:"id"`
+	Provider    string         `json:"provider"`
+	Title       string         `json:"title"`
+	Description string         `json:"description"`
+	Mutating    bool           `json:"mutating"`
+	Input       map[string]any `json:"inputSchema"`
+	Output      map[string]any `json:"outputSchema"`
+}
+
+type providerEntry struct {
+	Provider
+	connection *jsonschema.Schema
+	connSchema map[string]any
+}
+
+type actionEntry struct {
+	Action
+	desc          Descriptor
+	provider      *providerEntry
+	input, output *jsonschema.Schema
+}
+
+// Registry holds every action, validates requests against their schemas and
+// runs them.
+type Registry struct {
+	schemas   *SchemaSet
+	env       Env
+	providers map[string]*providerEntry
+	actions   map[string]*actionEntry
+	ids       []string
+	sessions  *sessionCache
+	// CheckOutput validates every handler result against the action's output
+	// schema; tests turn it on so a drifting handler fails loudly.
+	CheckOutput bool
+}
+
+// NewRegistry compiles every schema the providers need and refuses to start
+// when code and schema files disagree (an action without a schema file, a
+// schema file without an action, a provider mismatch).
+func NewRegistry(set *SchemaSet, env Env, providers ...Provider) (*Registry, error) {
+	if env.HTTP == nil {
+		env.HTTP = upstream.NewFactory(upstream.DefaultConfig())
+	}
+	r := &Registry{schemas: set, env: env, providers: map[string]*providerEntry{}, actions: map[string]*actionEntry{}, sessions: newSessionCache(1024)}
+	for _, p := range providers {
+		connPath := "connections/" + p.ID + ".json"
+		conn, err := set.Compile(connPath, "")
+		if err != nil {
+			return nil, fmt.Errorf("provider %s: %w", p.ID, err)
+		}
+		connSchema, err := set.Bundle(connPath, "")
+		if err != nil {
+			return nil, err
+		}
+		pe := &providerEntry{Provider: p, connection: conn, connSchema: connSchema}
+		r.providers[p.ID] = pe
+		for _, a := range p.Actions {
+			if err := r.add(pe, a); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, path := range set.Paths("actions/") {
+		id := strings.TrimSuffix(strings.TrimPrefix(path, "actions/"), ".json")
+		if _, ok := r.actions[id]; !ok {
+			return nil, fmt.Errorf("schema %s declares an action no provider implements", path)
+		}
+	}
+	sort.Strings(r.ids)
+	return r, nil
+}
+
+func (r *Registry) add(pe *providerEntry, a Action) error {
+	path := "actions/" + a.ID + ".json"
+	doc, ok := r.schemas.Raw(path)
+	if !ok {
+		return fmt.Errorf("action %s has no schema file %s", a.ID, path)
+	}
+	if _, dup := r.actions[a.ID]; dup {
+		return fmt.Errorf("action %s declared twice", a.ID)
+	}
+	if p, _ := doc["x-provider"].(string); p != pe.ID || !strings.HasPrefix(a.ID, pe.ID+".") {
+		return fmt.Errorf("action %s: x-provider %q does not match provider %s", a.ID, p, pe.ID)
+	}
+	in, err := r.schemas.Compile(path, "#/$defs/input")
+	if err != nil {
+		return fmt.Errorf("action %s input: %w", a.ID, err)
+	}
+	out, err := r.schemas.Compile(path, "#/$defs/output")
+	if err != nil {
+		return fmt.Errorf("action %s output: %w", a.ID, err)
+	}
+	d := Descriptor{ID: a.ID, Provider: pe.ID}
+	d.Title, _ = doc["title"].(string)
+	d.Description, _ = doc["description"].(string)
+	d.Mutating, _ = doc["x-mutating"].(bool)
+	if d.Title == "" || d.Description == "" {
+		return fmt.Errorf("action %s: schema needs a title and a description", a.ID)
+	}
+	if d.Input, err = r.schemas.Bundle(path, "#/$defs/input"); err != nil {
+		return err
+	}
+	if d.Output, err = r.schemas.Bundle(path, "#/$defs/output"); err != nil {
+		return err
+	}
+	r.actions[a.ID] = &actionEntry{Action: a, desc: d, provider: pe, input: in, output: out}
+	r.ids = append(r.ids, a.ID)
+	return nil
+}
+
+// Actions describes every action, sorted by id.
+func (r *Registry) Actions() []Descriptor {
+	out := make([]Descriptor, 0, len(r.ids))
+	for _, id := range r.ids {
+		out = append(out, r.actions[id].desc)
+	}
+	return out
+}
+
+// Describe returns one action's descriptor.
+func (r *Registry) Describe(id string) (Descriptor, bool) {
+	a, ok := r.actions[id]
+	if !ok {
+		return Descriptor{}, false
+	}
+	return a.desc, true
+}
+
+// ProviderIDs lists the providers, sorted.
+func (r *Registry) ProviderIDs() []string {
+	out := make([]string, 0, len(r.providers))
+	for id := range r.providers {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ConnectionSchema returns a provider's bundled connection schema.
+func (r *Registry) ConnectionSchema(provider string) (map[string]any, bool) {
+	p, ok := r.providers[provider]
+	if !ok {
+		return nil, false
+	}
+	return p.connSchema, true
+}
+
+// Envelope is the body of POST /v1/actions/{id}.
+type Envelope struct {
+	Connection json.RawMessage `json:"connection"`
+	Input      json.RawMessage `json:"input"`
+}
+
+// ParseEnvelope reads a request body strictly: a JSON object with only the
+// known members, so a typo such as "inputs" is named instead of ignored.
+func ParseEnvelope(body []byte) (Envelope, error) {
+	var env Envelope
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&env); err != nil {
+		var field string
+		if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
+			field = strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
+			return env, InvalidInput([]FieldError{{Field: field, Message: "is not a known member of the request; use connection and input"}})
+		}
+		return env, NewProblem(KindMalformedRequest, "the body must be a JSON object {\"connection\": {...}, \"input\": {...}}: %v", err)
+	}
+	if dec.More() {
+		return env, NewProblem(KindMalformedRequest, "the body holds more than one JSON value")
+	}
+	return env, nil
+}
+
+// Invoke validates an envelope and runs the action. Every bad field of the
+// connection and the input is reported together, before anything is sent
+// upstream.
+func (r *Registry) Invoke(ctx context.Context, id string, env Envelope) (Result, error) {
+	a, ok := r.actions[id]
+	if !ok {
+		return Result{}, r.UnknownAction(id)
+	}
+	conn, connErrs := r.validate("connection", a.provider.connection, env.Connection, true)
+	input, inputErrs := r.validate("input", a.input, env.Input, false)
+	if errs := append(connErrs, inputErrs...); len(errs) > 0 {
+		return Result{}, InvalidInput(errs)
+	}
+	session, err := r.session(a.provider, conn)
+	if err != nil {
+		return Result{}, err
+	}
+	out, err := a.Run(ctx, session, input)
+	if err != nil {
+		return Result{}, asProblem(ctx, err)
+	}
+	res, ok := out.(Result)
+	if !ok {
+		res = Result{Data: out}
+	}
+	if r.CheckOutput {
+		if err := r.checkOutput(a, res); err != nil {
+			return Result{}, err
+		}
+	}
+	return res, nil
+}
+
+// TestConnection validates a connection and signs in with it.
+func (r *Registry) TestConnection(ctx context.Context, provider string, raw json.RawMessage) error {
+	p, ok := r.providers[provider]
+	if !ok {
+		return NewProblem(KindUnknownAction, "no provider %q; known providers: %s", provider, strings.Join(r.ProviderIDs(), ", "))
+	}
+	conn, errs := r.validate("connection", p.connection, raw, true)
+	if len(errs) > 0 {
+		return InvalidInput(errs)
+	}
+	session, err := r.session(p, conn)
+	if err != nil {
+		return err
+	}
+	if err := session.Test(ctx); err != nil {
+		return asProblem(ctx, err)
+	}
+	return nil
+}
+
+// UnknownAction names an id that is not an action and suggests near ones.
+func (r *Registry) UnknownAction(id string) *Problem {
+	var near []string
+	prefix, _, _ := strings.Cut(id, ".")
+	for _, known := range r.ids {
+		if strings.HasPrefix(known, prefix+".") || strings.EqualFold(known, id) {
+			near = append(near, known)
+		}
+	}
+	if len(near) == 0 {
+		near = r.ids
+	}
+	return NewProblem(KindUnknownAction, "no action %q; did you mean one of: %s (GET /v1/actions lists all)", id, strings.Join(near, ", "))
+}
+
+// validate checks raw against s and returns it canonicalised (defaults
+// applied, keys sorted) for the handler.
+func (r *Registry) validate(root string, s *jsonschema.Schema, raw json.RawMessage, required bool) (json.RawMessage, []FieldError) {
+	if len(bytes.TrimSpace(raw)) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		if required {
+			return nil, []FieldError{{Field: root, Message: "is required"}}
+		}
+		raw = json.RawMessage("{}")
+	}
+	v, err := decodeJSON(raw)
+	if err != nil {
+		return nil, []FieldError{{Field: root, Message: "is not valid JSON: " + err.Error()}}
+	}
+	if err := s.Validate(v); err != nil {
+		return nil, fieldErrors(root, err)
+	}
+	canonical, err := json.Marshal(applyDefaults(s, v))
+	if err != nil {
+		return nil, []FieldError{{Field: root, Message: err.Error()}}
+	}
+	return canonical, nil
+}
+
+func (r *Registry) session(p *providerEntry, conn json.RawMessage) (Session, error) {
+	s, err := r.sessions.get(p.ID, conn, func() (Session, error) { return p.Open(conn, r.env) })
+	if err == nil {
+		return s, nil
+	}
+	var problem *Problem
+	if errors.As(err, &problem) {
+		return nil, problem
+	}
+	var opt *upstream.OptionError
+	if errors.As(err, &opt) {
+		return nil, InvalidInput([]FieldError{{Field: "connection." + opt.Field, Message: opt.Message}})
+	}
+	return nil, InvalidInput([]FieldError{{Field: "connection", Message: err.Error()}})
+}
+
+func (r *Registry) checkOutput(a *actionEntry, res Result) error {
+	b, err := json.Marshal(res)
+	if err != nil {
+		return NewProblem(KindInternal, "action %s result does not encode: %v", a.ID, err)
+	}
+	v, err := decodeJSON(b)
+	if err != nil {
+		return NewProblem(KindInternal, "action %s result: %v", a.ID, err)
+	}
+	if err := a.output.Validate(v); err != nil {
+		return NewProblem(KindInternal, "action %s result breaks its output schema: %v", a.ID, err)
+	}
+	return nil
+}
+
+// asProblem keeps problems as they are and names the rest.
+func asProblem(ctx context.Context, err error) *Problem {
+	var p *Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return NewProblem(KindUpstreamTimeout, "the action did not finish before its deadline")
+	}
+	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+		return NewProblem(KindUpstreamTimeout, "the caller went away before the action finished")
+	}
+	return NewProblem(KindInternal, "%v", err)
+}
+
+// decodeJSON decodes one JSON value with numbers kept exact, as the schema
+// validator expects (an int32 bound must not pass through float64).
+func decodeJSON(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("more than one JSON value")
+	}
+	return v, nil
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/action"
+)
+
+// callCmd runs one action in-process for pipelines without n8n. It prints
+// exactly what POST /v1/actions/{id} would answer.
+func callCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("call", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	connFile := fs.String("connection", "", "file holding the connection JSON object (- for stdin)")
+	input := fs.String("input", "{}", "input JSON, or @FILE to read it from a file")
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(stderr, "usage: tokenwarden call ACTION --connection FILE --input JSON|@FILE")
+		return 2
+	}
+	id := args[0]
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if *connFile == "" {
+		fmt.Fprintln(stderr, "tokenwarden call: --connection FILE is required")
+		return 2
+	}
+	conn, err := readArg(*connFile, true)
+	if err != nil {
+		fmt.Fprintln(stderr, "tokenwarden call: --connection:", err)
+		return 2
+	}
+	in, err := readArg(*input, false)
+	if err != nil {
+		fmt.Fprintln(stderr, "tokenwarden call: --input:", err)
+		return 2
+	}
+	reg, err := newRegistry()
+	if err != nil {
+		fmt.Fprintln(stderr, "tokenwarden:", err)
+		return 1
+	}
+	res, err := reg.Invoke(ctx, id, action.Envelope{Connection: conn, Input: in})
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err != nil {
+		var p *action.Problem
+		if !errors.As(err, &p) {
+			p = action.NewProblem(action.KindInternal, "%v", err)
+		}
+		_ = enc.Encode(p)
+		return 1
+	}
+	_ = enc.Encode(res)
+	return 0
+}
+
+// readArg reads a value given inline, as @FILE, or (for files) as a path or
+// "-" for stdin.
+func readArg(v string, isFile bool) (json.RawMessage, error) {
+	path := ""
+	switch {
+	case isFile:
+		path = v
+	case strings.HasPrefix(v, "@"):
+		path = v[1:]
+	default:
+		return json.RawMessage(v), nil
+	}
+	if path == "-" {
+		return io.ReadAll(os.Stdin)
+	}
+	return os.ReadFile(path)
+}
+
+func actionsCmd(stdout, stderr io.Writer) int {
+	reg, err := newRegistry()
+	if err != nil {
+		fmt.Fprintln(stderr, "tokenwarden:", err)
+		return 1
+	}
+	for _, d := range reg.Actions() {
+		fmt.Fprintf(stdout, "%-32s %s\n", d.ID, d.Title)
+	}
+	return 0
+}

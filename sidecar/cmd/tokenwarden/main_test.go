@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/threecxemu"
+)
+
+func writeConn(t *testing.T) (string, *threecxemu.Emulator) {
+	t.Helper()
+	emu := threecxemu.New(threecxemu.Options{})
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	id, secret := emu.Credentials()
+	b, _ := json.Marshal(map[string]string{"baseUrl": srv.URL, "clientId": id, "clientSecret": secret})
+	path := filepath.Join(t.TempDir(), "pbx.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, emu
+}
+
+func TestCallPrintsTheAPIAnswer(t *testing.T) {
+	conn, _ := writeConn(t)
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"call", "threecx.revokeSecurityToken", "--connection", conn, "--input", `{"id": 2}`}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out.String(), errOut.String())
+	}
+	var res struct {
+		Data map[string]any `json:"data"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil || res.Data["revoked"] != true || res.Data["id"] != float64(2) {
+		t.Fatalf("output %s", out.String())
+	}
+}
+
+func TestCallInputFromFileAndFailureExitCode(t *testing.T) {
+	conn, _ := writeConn(t)
+	input := filepath.Join(t.TempDir(), "in.json")
+	_ = os.WriteFile(input, []byte(`{"id": 987654}`), 0o600)
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"call", "threecx.revokeSecurityToken", "--connection", conn, "--input", "@" + input}, &out, &errOut)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	var p map[string]any
+	if err := json.Unmarshal(out.Bytes(), &p); err != nil || p["status"] != float64(404) || !strings.HasSuffix(p["type"].(string), "/upstream-not-found") {
+		t.Fatalf("output %s", out.String())
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{}, {"nope"}, {"call"}, {"call", "threecx.revokeSecurityToken"}, {"serve", "--bogus"}} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, &out, &errOut); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
+func (l *lockedBuffer) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// The demo must print connections that work as printed.
+func TestDemoBannerConnectionsWork(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut lockedBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"demo", "--listen", "127.0.0.1:0"}, &out, &errOut) }()
+	var addr string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && addr == ""; time.Sleep(20 * time.Millisecond) {
+		if s := out.String(); strings.Contains(s, "All actions") {
+			addr = strings.Fields(strings.TrimPrefix(strings.SplitN(s, "\n", 2)[0], "Tokenwarden demo is running at "))[0]
+		}
+	}
+	if addr == "" {
+		cancel()
+		t.Fatalf("no banner: %s %s", out.String(), errOut.String())
+	}
+	resp, err := http.Get(addr + "/v1/demo/connections")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns map[string]json.RawMessage
+	_ = json.NewDecoder(resp.Body).Decode(&conns)
+	resp.Body.Close()
+	body := `{"connection": ` + string(conns["threecx"]) + `, "input": {"top": 1}}`
+	resp, err = http.Post(addr+"/v1/actions/threecx.listRefreshTokens", "application/json", strings.NewReader(body))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("demo connection does not work: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	if !strings.Contains(out.String(), "curl -s "+addr+"/v1/actions/threecx.revokeSecurityToken") {
+		t.Fatalf("banner lacks curl examples:\n%s", out.String())
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("demo exit %d: %s", code, errOut.String())
+	}
+}

@@ -1,0 +1,64 @@
+// Package demo starts the built-in upstream emulators on loopback and says
+// how to connect to them, so a newcomer can try every action at once.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/threecxemu"
+)
+
+// Upstreams are the running emulators.
+type Upstreams struct {
+	// Connections holds a ready connection object per provider, keyed as in
+	// GET /v1/demo/connections.
+	Connections map[string]any
+	// Try lists example inputs per action id, for the start-up banner.
+	Try     map[string]any
+	ThreeCX *threecxemu.Emulator
+	servers []*http.Server
+}
+
+// Start runs every emulator on its own loopback port.
+func Start() (*Upstreams, error) {
+	u := &Upstreams{Connections: map[string]any{}, Try: map[string]any{}}
+	u.ThreeCX = threecxemu.New(threecxemu.Options{})
+	base, err := u.serve(u.ThreeCX)
+	if err != nil {
+		return nil, err
+	}
+	id, secret := u.ThreeCX.Credentials()
+	u.Connections["threecx"] = map[string]any{"baseUrl": base, "clientId": id, "clientSecret": secret}
+	u.Try["threecx.listRefreshTokens"] = map[string]any{"top": 5, "count": true, "orderBy": "Created desc"}
+	u.Try["threecx.listSecurityTokens"] = map[string]any{"filter": "Revoked eq null", "select": "Id,DisplayName,Created,Revoked", "top": 5}
+	u.Try["threecx.revokeSecurityToken"] = map[string]any{"id": 1}
+	u.Try["threecx.generateAppToken"] = map[string]any{"id": 32}
+	return u, nil
+}
+
+func (u *Upstreams) serve(h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("demo emulator: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	u.servers = append(u.servers, srv)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			panic(err)
+		}
+	}()
+	return "http://" + ln.Addr().String(), nil
+}
+
+// Close stops every emulator.
+func (u *Upstreams) Close(ctx context.Context) {
+	for _, s := range u.servers {
+		_ = s.Shutdown(ctx)
+	}
+}

@@ -1,0 +1,167 @@
+// Package httpapi is the sidecar's HTTP surface: the route tree, its
+// middleware, problem responses and the OpenAPI document.
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/action"
+)
+
+// Options configure the router once, at start-up.
+type Options struct {
+	Registry *action.Registry
+	Logger   *slog.Logger
+	// MaxBodyBytes bounds a request body; larger bodies get 413.
+	MaxBodyBytes int64
+	// Ready reports whether /readyz should say yes; nil means always.
+	Ready *atomic.Bool
+	// DemoConnections, when set, is served at GET /v1/demo/connections.
+	DemoConnections map[string]any
+	// Middleware is applied to the /v1 API routes after the built-in
+	// middleware (caller authentication and the like plug in here).
+	Middleware []func(http.Handler) http.Handler
+	// Version is reported by the OpenAPI document.
+	Version string
+}
+
+// New builds the route tree.
+func New(o Options) (http.Handler, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 1 << 20
+	}
+	spec, err := OpenAPI(o.Registry, o.Version)
+	if err != nil {
+		return nil, err
+	}
+	a := &api{reg: o.Registry, log: o.Logger}
+
+	r := chi.NewRouter()
+	r.Use(RequestID, AccessLog(o.Logger), Recoverer(o.Logger))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, action.NewProblem(action.KindUnknownAction, "no route %s %s; see GET /openapi.json", r.Method, r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		p := action.NewProblem(action.KindMalformedRequest, "%s is not allowed on %s", r.Method, r.URL.Path)
+		p.Status = http.StatusMethodNotAllowed
+		writeProblem(w, r, p)
+	})
+
+	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if o.Ready != nil && !o.Ready.Load() {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	r.Get("/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(spec)
+	})
+
+	r.Route("/v1", func(r chi.Router) {
+		r.Use(LimitBody(o.MaxBodyBytes))
+		r.Use(o.Middleware...)
+		r.Get("/actions", a.listActions)
+		r.Post("/actions/{actionId}", a.invoke)
+		r.Post("/connections/{provider}/test", a.testConnection)
+		if o.DemoConnections != nil {
+			r.Get("/demo/connections", func(w http.ResponseWriter, r *http.Request) {
+				writeJSON(w, http.StatusOK, o.DemoConnections)
+			})
+		}
+	})
+	return r, nil
+}
+
+type api struct {
+	reg *action.Registry
+	log *slog.Logger
+}
+
+func (a *api) listActions(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"actions": a.reg.Actions()})
+}
+
+func (a *api) invoke(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "actionId")
+	SetLogAttr(r.Context(), slog.String("action", id))
+	if _, ok := a.reg.Describe(id); !ok {
+		// Checked before reading the body so a typo in the URL is named
+		// even when the body is also wrong.
+		writeProblem(w, r, a.reg.UnknownAction(id))
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	env, err := action.ParseEnvelope(body)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	res, err := a.reg.Invoke(r.Context(), id, env)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (a *api) testConnection(w http.ResponseWriter, r *http.Request) {
+	provider := chi.URLParam(r, "provider")
+	body, err := readBody(r)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	var env struct {
+		Connection json.RawMessage `json:"connection"`
+	}
+	if len(body) > 0 {
+		if err := json.Unmarshal(body, &env); err != nil {
+			writeProblem(w, r, action.NewProblem(action.KindMalformedRequest, "the body must be {\"connection\": {...}}: %v", err))
+			return
+		}
+	}
+	if err := a.reg.TestConnection(r.Context(), provider, env.Connection); err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"ok": true, "provider": provider, "message": "Signed in to the upstream system successfully"}})
+}
+
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			p := action.NewProblem(action.KindMalformedRequest, "the body is larger than %d bytes", tooBig.Limit)
+			p.Status = http.StatusRequestEntityTooLarge
+			return nil, p
+		}
+		return nil, action.NewProblem(action.KindMalformedRequest, "reading the body: %v", err)
+	}
+	return body, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,110 @@
+package threecx
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/action"
+)
+
+// maxBody bounds what the sidecar reads from one answer; a PBX page of a
+// thousand tokens is well under it.
+const maxBody = 32 << 20
+
+// Client calls one PBX's XAPI as one service principal.
+type Client struct {
+	api    string // {baseUrl}/xapi/v1
+	http   *http.Client
+	signIn *signIn
+}
+
+// NewClient builds a client; it signs in on first use.
+func NewClient(base *url.URL, conn Connection, httpClient *http.Client) *Client {
+	cfg := clientcredentials.Config{
+		ClientID:     conn.ClientID,
+		ClientSecret: conn.ClientSecret.Reveal(),
+		TokenURL:     base.String() + "/connect/token",
+		// 3CX reads the credentials from the form body, not a Basic header.
+		AuthStyle: oauth2.AuthStyleInParams,
+	}
+	unit := conn.TokenLifetimeUnit
+	if unit == "" {
+		unit = "auto"
+	}
+	return &Client{api: base.String() + "/xapi/v1", http: httpClient, signIn: newSignIn(cfg, httpClient, unit)}
+}
+
+// SignIns counts token requests this client made.
+func (c *Client) SignIns() int64 { return c.signIn.SignIns() }
+
+// OnSignIn registers a hook called after every token request.
+func (c *Client) OnSignIn(f func()) { c.signIn.onSignIn = f }
+
+// Test signs in and makes the cheapest authenticated read.
+func (c *Client) Test(ctx context.Context) error {
+	_, err := c.do(ctx, http.MethodGet, "/MyTokens", url.Values{"$top": {"1"}, "$select": {"Id"}}, nil)
+	return err
+}
+
+// do sends one XAPI request. A 401 means the PBX dropped our token (someone
+// signed in elsewhere with the same client, or it expired early): sign in
+// again once and retry once. Any other failure becomes a problem that keeps
+// what the PBX said. out may be nil for answers without a body.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, out any) (int, error) {
+	target := c.api + path
+	if len(query) > 0 {
+		target += "?" + encodeQuery(query)
+	}
+	var refused string
+	for attempt := 0; ; attempt++ {
+		token, err := c.signIn.token(ctx, refused)
+		if err != nil {
+			return 0, err
+		}
+		req, err := http.NewRequestWithContext(ctx, method, target, nil)
+		if err != nil {
+			return 0, action.NewProblem(action.KindInternal, "building the 3CX request: %v", err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Accept", "application/json")
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return 0, transportProblem(path, err)
+		}
+		body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+		resp.Body.Close()
+		if readErr != nil {
+			return resp.StatusCode, transportProblem(path, readErr)
+		}
+		if resp.StatusCode == http.StatusUnauthorized && attempt == 0 {
+			refused = token
+			continue
+		}
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			return resp.StatusCode, apiProblem(resp, body)
+		}
+		if len(body) > maxBody {
+			return resp.StatusCode, action.NewProblem(action.KindUpstreamError, "3CX answered %s with more than %d MiB", path, maxBody>>20)
+		}
+		if out != nil {
+			if err := json.Unmarshal(body, out); err != nil {
+				return resp.StatusCode, action.NewProblem(action.KindUpstreamError,
+					"3CX answered %s with HTTP %d but the body is not the expected JSON: %v", path, resp.StatusCode, err).
+					WithUpstream(action.Upstream{Provider: "threecx", Status: resp.StatusCode, Message: describeBody(resp.Header.Get("Content-Type"), body)})
+			}
+		}
+		return resp.StatusCode, nil
+	}
+}
+
+// entityPath builds the OData key syntax the XAPI uses: /SecurityTokens(42).
+func entityPath(collection string, id int32, operation string) string {
+	return fmt.Sprintf("/%s(%d)/%s", collection, id, operation)
+}

@@ -1,0 +1,7 @@
+package threecx
+
+import "context"
+
+func listSecurityTokens(ctx context.Context, c *Client, in ListOptions) (any, error) {
+	return c.list(ctx, "SecurityTokens", in)
+}
