@@ -161,8 +161,8 @@ func (p *property) dropsEmpty() bool {
 
 type node struct {
 	file            string
-	Name            string      `json:"name"`
-	Properties      []*property `json:"properties"`
+	Name            string                  `json:"name"`
+	Properties      []*property             `json:"properties"`
 	Credentials     []struct{ Name string } `json:"credentials"`
 	RequestDefaults struct {
 		BaseURL string         `json:"baseURL"`
