@@ -3,8 +3,12 @@
 package e2e
 
 // allWorkflows is every workflow the tests run, imported once at start-up.
-func allWorkflows() []workflow {
+func allWorkflows() ([]workflow, error) {
 	var all []workflow
 	all = append(all, threeCxWorkflows()...)
-	return all
+	examples, err := exampleWorkflows()
+	if err != nil {
+		return nil, err
+	}
+	return append(all, examples...), nil
 }

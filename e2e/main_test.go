@@ -208,7 +208,11 @@ func importAll(ctx context.Context, tmp string) error {
 		return err
 	}
 	wfDir := filepath.Join(tmp, "workflows")
-	for _, wf := range allWorkflows() {
+	workflows, err := allWorkflows()
+	if err != nil {
+		return err
+	}
+	for _, wf := range workflows {
 		if err := writeJSON(filepath.Join(wfDir, wf.ID+".json"), wf); err != nil {
 			return err
 		}

@@ -33,6 +33,9 @@ type wfNode struct {
 	Parameters  map[string]any `json:"parameters"`
 	Credentials map[string]any `json:"credentials,omitempty"`
 	OnError     string         `json:"onError,omitempty"`
+	ExecuteOnce bool           `json:"executeOnce,omitempty"`
+	Notes       string         `json:"notes,omitempty"`
+	WebhookID   string         `json:"webhookId,omitempty"`
 }
 
 // chain builds a workflow whose nodes run one after the other, starting

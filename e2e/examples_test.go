@@ -1,0 +1,90 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// The examples in examples/workflows are imported as users get them, with
+// three changes a headless run needs: node types get the custom-folder
+// prefix, credentials point at the demo's, and the trigger (webhook or
+// schedule) becomes a manual start feeding the trigger's sample item.
+
+const packagePrefix = "n8n-nodes-tokenwarden."
+
+func exampleWorkflow(file, id string, triggerItem map[string]any) (workflow, error) {
+	b, err := os.ReadFile(filepath.Join("..", "examples", "workflows", file))
+	if err != nil {
+		return workflow{}, err
+	}
+	var wf workflow
+	if err := json.Unmarshal(b, &wf); err != nil {
+		return workflow{}, fmt.Errorf("%s: %w", file, err)
+	}
+	wf.ID, wf.PinData = id, nil
+	var trigger string
+	for i := range wf.Nodes {
+		n := &wf.Nodes[i]
+		if short, ok := strings.CutPrefix(n.Type, packagePrefix); ok {
+			n.Type = env.nodePrefix + short
+			c := credentialOf[short]
+			n.Credentials = map[string]any{c.typ: map[string]any{"id": credentialID(c.provider), "name": "Tokenwarden demo " + c.provider}}
+		}
+		if n.Type == "n8n-nodes-base.webhook" || n.Type == "n8n-nodes-base.scheduleTrigger" {
+			payload, _ := json.Marshal(triggerItem)
+			trigger = n.Name
+			*n = wfNode{ID: n.ID, Name: n.Name, Type: "n8n-nodes-base.set", TypeVersion: 3.4, Position: n.Position,
+				Parameters: map[string]any{"mode": "raw", "jsonOutput": string(payload), "options": map[string]any{}}}
+		}
+	}
+	if trigger == "" {
+		return workflow{}, fmt.Errorf("%s: no webhook or schedule trigger", file)
+	}
+	wf.Nodes = append(wf.Nodes, wfNode{ID: id + "-start", Name: "Start", Type: "n8n-nodes-base.manualTrigger", TypeVersion: 1, Parameters: map[string]any{}})
+	wf.Connections["Start"] = map[string]any{"main": [][]map[string]any{{{"node": trigger, "type": "main", "index": 0}}}}
+	return wf, nil
+}
+
+func exampleWorkflows() ([]workflow, error) {
+	rotation, err := exampleWorkflow("scheduled-rotation.json", "exRotation", map[string]any{})
+	if err != nil {
+		return nil, err
+	}
+	return []workflow{rotation}, nil
+}
+
+func TestExampleScheduledRotation(t *testing.T) {
+	r := execute(t, "exRotation")
+	mustSucceed(t, r)
+	var revoked []int
+	for _, it := range r.items(t, "Revoke Old Token") {
+		if it.JSON["revoked"] != true {
+			t.Errorf("revoke item %v", it.JSON)
+		}
+		revoked = append(revoked, int(it.JSON["id"].(float64)))
+	}
+	sort.Ints(revoked)
+	// The principal's unrevoked refresh tokens are 31 (6 h old), 32 (26 h)
+	// and 33 (46 h): only the two older than a day go.
+	if fmt.Sprint(revoked) != "[32 33]" {
+		t.Errorf("revoked %v, want [32 33]", revoked)
+	}
+	gen := r.items(t, "Generate New App Token")
+	if len(gen) != 1 {
+		t.Fatalf("Generate New App Token ran for %d items, want once", len(gen))
+	}
+	report := r.items(t, "Store and Report")
+	if len(report) != 1 || report[0].JSON["newTokenReceived"] != true || fmt.Sprint(report[0].JSON["revokedTokenIds"]) != "[32 33]" {
+		t.Fatalf("report %+v", report)
+	}
+	if _, leaked := report[0].JSON["appToken"]; leaked {
+		t.Error("the report must not carry the new token")
+	}
+}
