@@ -30,11 +30,16 @@ for (const dir of fs.readdirSync(path.join(root, 'nodedefs'), { withFileTypes: t
 	}
 }
 
+// The Test button's request must not fail on an error status, or n8n shows
+// its generic message for the status; the shared rules name the problem.
+const { rules: testRules } = readJSON(path.join(root, 'credentials', 'testRules.json'));
+
 const credentials = new Map(); // credential name -> description
 for (const f of fs.readdirSync(path.join(root, 'credentials')).sort()) {
 	if (!f.endsWith('.credential.json')) continue;
 	const cls = f.slice(0, -'.credential.json'.length);
 	const desc = readJSON(path.join(root, 'credentials', f));
+	desc.test = { request: { ...desc.test.request, ignoreHttpStatusErrors: true }, rules: testRules };
 	credentials.set(desc.name, desc);
 	writeJSON(path.join(out, 'dist', 'credentials', f), desc);
 	write(
@@ -59,7 +64,7 @@ for (const dir of fs.readdirSync(path.join(root, 'nodedefs'), { withFileTypes: t
 	const desc = readJSON(path.join(src, `${cls}.description.json`));
 	const cred = credentials.get(desc.credentials[0].name);
 	if (!cred) throw new Error(`${cls}: credential ${desc.credentials[0].name} not found in credentials/`);
-	desc.requestDefaults.body = { connection: cred.test.request.body.connection, ...desc.requestDefaults.body };
+	desc.requestDefaults.body = { connection: structuredClone(cred.test.request.body.connection), ...desc.requestDefaults.body };
 	writeJSON(path.join(dst, `${cls}.description.json`), desc);
 	fs.copyFileSync(path.join(src, `${cls}.node.json`), path.join(dst, `${cls}.node.json`));
 	for (const f of fs.readdirSync(src)) if (f.endsWith('.svg')) fs.copyFileSync(path.join(src, f), path.join(dst, f));
