@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -40,17 +39,7 @@ func startN8NServer(t *testing.T) *n8nServer {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
+	t.Cleanup(func() { interrupt(cmd, 20*time.Second) })
 	jar, _ := cookiejar.New(nil)
 	s := &n8nServer{url: "http://127.0.0.1:" + port, client: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
 	owner := map[string]any{"email": "e2e@tokenwarden.invalid", "firstName": "End", "lastName": "ToEnd", "password": "E2e-only-password-1"}

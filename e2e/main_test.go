@@ -128,14 +128,7 @@ func startSidecar(ctx context.Context, root, tmp string) (stop func(), err error
 		return nil, err
 	}
 	stop = func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
+		interrupt(cmd, 10*time.Second)
 		logFile.Close()
 	}
 	env.sidecarURL = "http://" + addr
@@ -154,6 +147,20 @@ func startSidecar(ctx context.Context, root, tmp string) (stop func(), err error
 			return nil, fmt.Errorf("sidecar not ready at %s after 30 s:\n%s", env.sidecarURL, log)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// interrupt stops a process we started the way Ctrl-C would, and kills it
+// if it has not exited within grace.
+func interrupt(cmd *exec.Cmd, grace time.Duration) {
+	_ = cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		_ = cmd.Process.Kill()
+		<-done
 	}
 }
 
