@@ -12,9 +12,9 @@ import (
 	"testing"
 )
 
-// The examples in examples/workflows are imported as users get them, with
-// three changes a headless run needs: node types get the custom-folder
-// prefix, credentials point at the demo's, and the trigger (webhook or
+// The examples in examples/workflows are imported as users get them into an
+// n8n that has the pack installed with npm, with two changes a headless run
+// needs: credentials point at the demo's, and the trigger (webhook or
 // schedule) becomes a manual start feeding the trigger's sample item.
 
 const packagePrefix = "n8n-nodes-tokenwarden."
@@ -33,7 +33,6 @@ func exampleWorkflow(file, id string, triggerItem map[string]any) (workflow, err
 	for i := range wf.Nodes {
 		n := &wf.Nodes[i]
 		if short, ok := strings.CutPrefix(n.Type, packagePrefix); ok {
-			n.Type = env.nodePrefix + short
 			c := credentialOf[short]
 			n.Credentials = map[string]any{c.typ: map[string]any{"id": credentialID(c.provider), "name": "Tokenwarden demo " + c.provider}}
 		}
@@ -61,7 +60,7 @@ func exampleWorkflows() ([]workflow, error) {
 }
 
 func TestExampleScheduledRotation(t *testing.T) {
-	r := execute(t, "exRotation")
+	r := executeOn(t, env.n8nNpm, "exRotation")
 	mustSucceed(t, r)
 	var revoked []int
 	for _, it := range r.items(t, "Revoke Old Token") {

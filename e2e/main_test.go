@@ -28,8 +28,19 @@ import (
 var env struct {
 	sidecarURL  string
 	connections map[string]map[string]any
-	n8n         *n8n
-	nodePrefix  string // node type prefix n8n gives our nodes, e.g. "CUSTOM."
+	// n8n loads the pack from a custom extensions folder (node types
+	// "CUSTOM.<name>"); n8nNpm has it installed with npm as a community
+	// package ("n8n-nodes-tokenwarden.<name>"), the way users install it.
+	n8n        *n8n
+	n8nNpm     *n8n
+	nodePrefix string
+
+	// coldMany is the 200-item run, made before any other so the sidecar
+	// has not signed in to the PBX yet, with the PBX's sign-in counts
+	// around it.
+	coldMany                    *run
+	coldManyErr                 error
+	signInsBefore, signInsAfter float64
 
 	mu      sync.Mutex
 	timings []string
@@ -79,10 +90,34 @@ func setupAndRun(m *testing.M) (int, error) {
 		return 0, err
 	}
 
-	env.n8n = newN8N(n8nBin, filepath.Join(tmp, "n8n"), pkgDir)
-	env.nodePrefix = "CUSTOM."
-	if err := importAll(ctx, tmp); err != nil {
+	creds, err := demoCredentials()
+	if err != nil {
 		return 0, err
+	}
+	env.n8n = newN8N(n8nBin, filepath.Join(tmp, "n8n-custom"), pkgDir)
+	env.nodePrefix = "CUSTOM."
+	if err := importAll(ctx, env.n8n, filepath.Join(tmp, "import-custom"), creds, threeCxWorkflows()); err != nil {
+		return 0, err
+	}
+	npmHome := filepath.Join(tmp, "n8n-npm")
+	if err := npmInstallPackage(ctx, pkgDir, npmHome, tmp); err != nil {
+		return 0, err
+	}
+	env.n8nNpm = newN8N(n8nBin, npmHome, "")
+	examples, err := exampleWorkflows()
+	if err != nil {
+		return 0, err
+	}
+	if err := importAll(ctx, env.n8nNpm, filepath.Join(tmp, "import-npm"), creds, examples); err != nil {
+		return 0, err
+	}
+
+	env.signInsBefore, env.coldManyErr = threeCxSignIns()
+	if env.coldManyErr == nil {
+		env.coldMany, env.coldManyErr = env.n8n.execute(ctx, "tcxMany")
+	}
+	if env.coldManyErr == nil {
+		env.signInsAfter, env.coldManyErr = threeCxSignIns()
 	}
 
 	code := m.Run()
@@ -184,6 +219,15 @@ func demoConnections() (map[string]map[string]any, error) {
 	return conns, nil
 }
 
+// threeCxSignIns is how often the demo PBX has issued an access token.
+func threeCxSignIns() (float64, error) {
+	var stats map[string]map[string]float64
+	if err := getJSON("/v1/demo/stats", &stats); err != nil {
+		return 0, err
+	}
+	return stats["threecx"]["signIns"], nil
+}
+
 func getJSON(path string, v any) error {
 	resp, err := http.Get(env.sidecarURL + path)
 	if err != nil {
@@ -200,31 +244,47 @@ func getJSON(path string, v any) error {
 	return json.NewDecoder(bytes.NewReader(body)).Decode(v)
 }
 
-// importAll writes one credential per demo connection and every workflow the
-// tests and examples use, then imports them with n8n's CLI (two n8n starts).
-func importAll(ctx context.Context, tmp string) error {
-	creds, err := demoCredentials()
-	if err != nil {
-		return err
-	}
-	credFile := filepath.Join(tmp, "credentials.json")
+// importAll imports the demo credentials and the workflows into one n8n
+// user folder with n8n's CLI (two n8n starts).
+func importAll(ctx context.Context, n *n8n, dir string, creds []map[string]any, workflows []workflow) error {
+	credFile := filepath.Join(dir, "credentials.json")
 	if err := writeJSON(credFile, creds); err != nil {
 		return err
 	}
-	if err := env.n8n.importFile(ctx, "credentials", credFile, false); err != nil {
+	if err := n.importFile(ctx, "credentials", credFile, false); err != nil {
 		return err
 	}
-	wfDir := filepath.Join(tmp, "workflows")
-	workflows, err := allWorkflows()
-	if err != nil {
-		return err
-	}
+	wfDir := filepath.Join(dir, "workflows")
 	for _, wf := range workflows {
 		if err := writeJSON(filepath.Join(wfDir, wf.ID+".json"), wf); err != nil {
 			return err
 		}
 	}
-	return env.n8n.importFile(ctx, "workflow", wfDir, true)
+	return n.importFile(ctx, "workflow", wfDir, true)
+}
+
+// npmInstallPackage installs the pack into an n8n user folder the way the
+// docs tell users to: npm install of the package tarball in ~/.n8n/nodes,
+// without peer dependencies (n8n provides n8n-workflow itself).
+func npmInstallPackage(ctx context.Context, pkgDir, home, tmp string) error {
+	pack := exec.CommandContext(ctx, "npm", "pack", "--silent", "--pack-destination", tmp)
+	pack.Dir = pkgDir
+	out, err := pack.Output()
+	if err != nil {
+		return fmt.Errorf("npm pack %s: %w", pkgDir, err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	tgz := filepath.Join(tmp, lines[len(lines)-1])
+	nodes := filepath.Join(home, ".n8n", "nodes")
+	if err := writeJSON(filepath.Join(nodes, "package.json"), map[string]any{"name": "installed-nodes", "private": true}); err != nil {
+		return err
+	}
+	install := exec.CommandContext(ctx, "npm", "install", "--omit=peer", "--no-audit", "--no-fund", "--loglevel=error", tgz)
+	install.Dir = nodes
+	if out, err := install.CombinedOutput(); err != nil {
+		return fmt.Errorf("npm install %s: %w\n%s", tgz, err, out)
+	}
+	return nil
 }
 
 // record notes how long one n8n execution took, for the summary.

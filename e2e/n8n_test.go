@@ -27,7 +27,6 @@ func newN8N(bin, home, extensions string) *n8n {
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + home,
 		"N8N_USER_FOLDER=" + home,
-		"N8N_CUSTOM_EXTENSIONS=" + extensions,
 		"N8N_ENCRYPTION_KEY=tokenwarden-e2e-only",
 		// Quiet and offline: no telemetry, no version checks, no templates.
 		"N8N_DIAGNOSTICS_ENABLED=false",
@@ -43,6 +42,9 @@ func newN8N(bin, home, extensions string) *n8n {
 		// `n8n execute` prints its result through the logger at info level.
 		"N8N_LOG_LEVEL=info",
 		"DB_TYPE=sqlite",
+	}
+	if extensions != "" {
+		env = append(env, "N8N_CUSTOM_EXTENSIONS="+extensions)
 	}
 	return &n8n{bin: bin, env: env}
 }
