@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/appgateemu"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/threecxemu"
 )
 
@@ -21,6 +22,7 @@ type Upstreams struct {
 	// Try lists example inputs per action id, for the start-up banner.
 	Try     map[string]any
 	ThreeCX *threecxemu.Emulator
+	Appgate *appgateemu.Emulator
 	servers []*http.Server
 }
 
@@ -38,6 +40,15 @@ func Start() (*Upstreams, error) {
 	u.Try["threecx.listSecurityTokens"] = map[string]any{"filter": "Revoked eq null", "select": "Id,DisplayName,Created,Revoked", "top": 5}
 	u.Try["threecx.revokeSecurityToken"] = map[string]any{"id": 1}
 	u.Try["threecx.generateAppToken"] = map[string]any{"id": 32}
+
+	u.Appgate = appgateemu.New(appgateemu.Options{})
+	if base, err = u.serve(u.Appgate); err != nil {
+		return nil, err
+	}
+	ag := u.Appgate.Credentials()
+	u.Connections["appgate"] = map[string]any{"baseUrl": base + "/admin", "providerName": ag.ProviderName, "username": ag.Username, "password": ag.Password}
+	u.Try["appgate.listOnboardedDevices"] = map[string]any{"filterBy": map[string]string{"providerName": "ldap"}, "orderBy": "lastSeenAt", "descending": true}
+	u.Try["appgate.revokeDeviceTokens"] = map[string]any{"distinguishedNameFilter": "CN=alice,OU=ldap", "revocationReason": "Laptop reported stolen"}
 	return u, nil
 }
 

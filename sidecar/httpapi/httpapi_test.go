@@ -54,11 +54,7 @@ func start(t *testing.T) *sidecar {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { up.Close(context.Background()) })
-	set, err := action.LoadSchemas()
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := action.NewRegistry(set, action.Env{}, providers.All()...)
+	reg, err := providers.Registry(action.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ package providers
 
 import (
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/provider/appgate"
 	"github.com/tokenwarden/tokenwarden/sidecar/provider/threecx"
 )
 
@@ -11,5 +12,16 @@ import (
 func All() []action.Provider {
 	return []action.Provider{
 		threecx.Provider(),
+		appgate.Provider(),
 	}
+}
+
+// Registry compiles every schema and binds every provider: the one start-up
+// step shared by the CLI, the tests and the benchmarks.
+func Registry(env action.Env) (*action.Registry, error) {
+	set, err := action.LoadSchemas()
+	if err != nil {
+		return nil, err
+	}
+	return action.NewRegistry(set, env, All()...)
 }

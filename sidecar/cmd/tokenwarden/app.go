@@ -6,12 +6,7 @@ import (
 	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
-// newRegistry compiles every schema and binds every provider: the one
-// start-up step shared by serve, demo and call.
+// newRegistry builds the registry with the process's upstream policy.
 func newRegistry() (*action.Registry, error) {
-	set, err := action.LoadSchemas()
-	if err != nil {
-		return nil, err
-	}
-	return action.NewRegistry(set, action.Env{HTTP: upstream.NewFactory(upstream.DefaultConfig())}, providers.All()...)
+	return providers.Registry(action.Env{HTTP: upstream.NewFactory(upstream.DefaultConfig())})
 }

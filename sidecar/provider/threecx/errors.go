@@ -75,11 +75,11 @@ func describeBody(contentType string, body []byte) string {
 		return ""
 	case strings.Contains(contentType, "html") || strings.HasPrefix(strings.ToLower(text), "<!doctype") || strings.HasPrefix(strings.ToLower(text), "<html"):
 		if title := between(text, "<title>", "</title>"); title != "" {
-			return "an HTML page titled " + quote(title) + " (a proxy or web server answered, not the XAPI)"
+			return "an HTML page titled \"" + shorten(title) + "\" (a proxy or web server answered, not the XAPI)"
 		}
 		return "an HTML page (a proxy or web server answered, not the XAPI)"
 	default:
-		return quote(text)
+		return shorten(text)
 	}
 }
 
@@ -96,8 +96,8 @@ func between(s, open, close string) string {
 	return strings.TrimSpace(s[i+len(open) : i+len(open)+j])
 }
 
-// quote shortens text to what fits in a message.
-func quote(s string) string {
+// shorten cuts text to what fits in a message.
+func shorten(s string) string {
 	const max = 200
 	if len(s) > max {
 		cut := max

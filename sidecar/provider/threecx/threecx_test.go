@@ -42,11 +42,7 @@ func newPBX(t *testing.T, opts threecxemu.Options) *pbx {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	set, err := action.LoadSchemas()
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := action.NewRegistry(set, action.Env{}, providers.All()...)
+	reg, err := providers.Registry(action.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,408 @@
+package appgate
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/appgateemu"
+	"github.com/tokenwarden/tokenwarden/sidecar/secret"
+)
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock          { return &clock{now: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)} }
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// controller is an emulated controller on loopback; every test gets its own,
+// so the process-wide version cache never carries over between tests.
+type controller struct {
+	emu   *appgateemu.Emulator
+	srv   *httptest.Server
+	clock *clock
+}
+
+func newController(t *testing.T, opts appgateemu.Options) *controller {
+	t.Helper()
+	c := &controller{clock: newClock()}
+	if opts.Now == nil {
+		opts.Now = c.clock.Now
+	}
+	c.emu = appgateemu.New(opts)
+	c.srv = httptest.NewServer(c.emu)
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+func (c *controller) connection() Connection {
+	cred := c.emu.Credentials()
+	return Connection{BaseURL: c.srv.URL + "/admin", Username: cred.Username, Password: secret.Value(cred.Password)}
+}
+
+// LogBuffer collects log lines written from many goroutines. It is exported
+// for this package's external tests (actions_test.go).
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *LogBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+func (l *LogBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.buf.String() }
+
+func newClient(t *testing.T, conn Connection, now func() time.Time, logs *LogBuffer) *Client {
+	t.Helper()
+	opts := Options{Now: now, Logger: slog.New(slog.DiscardHandler)}
+	if logs != nil {
+		opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	c, err := New(conn, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func problemOf(t *testing.T, err error) *action.Problem {
+	t.Helper()
+	var p *action.Problem
+	if !errors.As(err, &p) {
+		t.Fatalf("want a *action.Problem, got %T %v", err, err)
+	}
+	return p
+}
+
+func TestOneSignInAndOneNegotiationServe200ConcurrentCalls(t *testing.T) {
+	ctl := newController(t, appgateemu.Options{})
+	logs := &LogBuffer{}
+	first := newClient(t, ctl.connection(), ctl.clock.Now, logs)
+	var wg sync.WaitGroup
+	var failures atomic.Int32
+	for range 200 {
+		wg.Go(func() {
+			if _, err := first.ListDevices(context.Background(), ListQuery{Query: "alice"}); err != nil {
+				failures.Add(1)
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if failures.Load() > 0 {
+		t.FailNow()
+	}
+	if got := ctl.emu.Logins(); got != 1 {
+		t.Fatalf("Logins() = %d, want 1", got)
+	}
+	// A second connection to the same controller reuses the negotiated version.
+	conn := ctl.connection()
+	conn.BaseURL += "/"
+	second := newClient(t, conn, ctl.clock.Now, logs)
+	if _, err := second.ListDevices(context.Background(), ListQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ctl.emu.Negotiations(); got != 1 {
+		t.Fatalf("Negotiations() = %d, want 1 per controller", got)
+	}
+	assertNoSecrets(t, logs.String(), ctl.emu.Credentials().Password, first.token, second.token)
+	if !strings.Contains(logs.String(), "appgate sign-in") {
+		t.Fatalf("sign-ins are logged: %q", logs.String())
+	}
+}
+
+func assertNoSecrets(t *testing.T, logs string, secrets ...string) {
+	t.Helper()
+	for _, s := range secrets {
+		if s != "" && strings.Contains(logs, s) {
+			t.Fatalf("a secret reached the log: %q", logs)
+		}
+	}
+}
+
+func TestTokenIsReusedUntilShortlyBeforeItExpires(t *testing.T) {
+	ctl := newController(t, appgateemu.Options{TokenLifetime: time.Hour})
+	c := newClient(t, ctl.connection(), ctl.clock.Now, nil)
+	ctx := context.Background()
+	for _, step := range []struct {
+		advance time.Duration
+		logins  int
+	}{{0, 1}, {50 * time.Minute, 1}, {5 * time.Minute, 2}, {time.Minute, 2}} {
+		ctl.clock.Advance(step.advance)
+		if _, err := c.ListDevices(ctx, ListQuery{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := ctl.emu.Logins(); got != step.logins {
+			t.Fatalf("after +%v: Logins() = %d, want %d", step.advance, got, step.logins)
+		}
+	}
+}
+
+func TestA401SignsInAgainOnceAndRetries(t *testing.T) {
+	ctl := newController(t, appgateemu.Options{TokenLifetime: time.Hour})
+	c := newClient(t, ctl.connection(), time.Now, nil) // the client's clock does not see the expiry
+	ctx := context.Background()
+	if _, err := c.ListDevices(ctx, ListQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	ctl.clock.Advance(2 * time.Hour)
+	if _, err := c.ListDevices(ctx, ListQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ctl.emu.Logins(); got != 2 {
+		t.Fatalf("Logins() = %d, want 2", got)
+	}
+}
+
+func TestWrongPasswordIsAnAuthProblemThatKeepsTheReason(t *testing.T) {
+	ctl := newController(t, appgateemu.Options{})
+	conn := ctl.connection()
+	conn.Password = "Not-The-Password-42"
+	logs := &LogBuffer{}
+	c := newClient(t, conn, ctl.clock.Now, logs)
+	_, err := c.RevokeTokens(context.Background(), RevokeRequest{DistinguishedNameFilter: "OU=okta"})
+	p := problemOf(t, err)
+	if p.Kind() != action.KindUpstreamAuth || p.Upstream == nil || p.Upstream.Status != 401 ||
+		!strings.Contains(p.Upstream.Message, "Invalid username or password") || p.Upstream.Code != "unauthorized" {
+		t.Fatalf("problem %+v upstream %+v", p, p.Upstream)
+	}
+	if strings.Contains(p.Detail, conn.Password.Reveal()) || strings.Contains(p.Upstream.Message, conn.Password.Reveal()) {
+		t.Fatal("the problem repeats the password")
+	}
+	if len(ctl.emu.Revocations()) != 0 || ctl.emu.FailedLogins() != 1 {
+		t.Fatalf("revocations %d, failed logins %d", len(ctl.emu.Revocations()), ctl.emu.FailedLogins())
+	}
+	assertNoSecrets(t, logs.String(), conn.Password.Reveal())
+}
+
+func TestUnreachableControllerIsItsOwnProblem(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	c := newClient(t, Connection{BaseURL: url + "/admin", Username: "admin", Password: "pw-unreachable"}, nil, nil)
+	_, err := c.ListDevices(context.Background(), ListQuery{})
+	p := problemOf(t, err)
+	if p.Kind() != action.KindUpstreamUnreachable || !strings.Contains(p.Detail, url) {
+		t.Fatalf("%+v", p)
+	}
+}
+
+func TestOldControllerIsRefusedClearly(t *testing.T) {
+	ctl := newController(t, appgateemu.Options{MinVersion: 15, MaxVersion: 19})
+	c := newClient(t, ctl.connection(), ctl.clock.Now, nil)
+	_, err := c.ListDevices(context.Background(), ListQuery{})
+	p := problemOf(t, err)
+	if p.Kind() != action.KindUpstreamVersion || !strings.Contains(p.Detail, "v15 to v19") || !strings.Contains(p.Detail, "v20") {
+		t.Fatalf("%+v", p)
+	}
+	if ctl.emu.Logins()+ctl.emu.FailedLogins() != 0 {
+		t.Fatal("the client signed in to a controller it cannot use")
+	}
+}
+
+func TestPinnedVersionTheControllerRefusesIsAVersionProblem(t *testing.T) {
+	ctl := newController(t, appgateemu.Options{MinVersion: 18, MaxVersion: 21})
+	conn := ctl.connection()
+	conn.APIVersion = 22
+	c := newClient(t, conn, ctl.clock.Now, nil)
+	_, err := c.ListDevices(context.Background(), ListQuery{})
+	p := problemOf(t, err)
+	if p.Kind() != action.KindUpstreamVersion || !strings.Contains(p.Detail, "v18 to v21") || ctl.emu.Negotiations() != 1 {
+		t.Fatalf("%+v", p)
+	}
+}
+
+func TestNegotiationPicksTheNewestSharedVersion(t *testing.T) {
+	for _, tc := range []struct{ min, max, want int }{{18, 21, 21}, {18, 30, NewestVersion}, {25, 27, 25}} {
+		var seen atomic.Value
+		ctl := newController(t, appgateemu.Options{MinVersion: tc.min, MaxVersion: tc.max})
+		spy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/admin/login" || r.Header.Get("Accept") != mediaType(probeVersion) {
+				seen.Store(r.Header.Get("Accept"))
+			}
+			ctl.emu.ServeHTTP(w, r)
+		}))
+		t.Cleanup(spy.Close)
+		conn := ctl.connection()
+		conn.BaseURL = spy.URL + "/admin"
+		if _, err := newClient(t, conn, ctl.clock.Now, nil).ListDevices(context.Background(), ListQuery{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := seen.Load(); got != mediaType(tc.want) {
+			t.Fatalf("controller v%d-v%d: sent %v, want %s", tc.min, tc.max, got, mediaType(tc.want))
+		}
+	}
+}
+
+func TestAnUpgradedControllerIsNegotiatedAgain(t *testing.T) {
+	old := newController(t, appgateemu.Options{MinVersion: 18, MaxVersion: 21})
+	upgraded := appgateemu.New(appgateemu.Options{MinVersion: 22, MaxVersion: 23})
+	var current atomic.Pointer[appgateemu.Emulator]
+	current.Store(old.emu)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { current.Load().ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	conn := old.connection()
+	conn.BaseURL = srv.URL + "/admin"
+	c := newClient(t, conn, nil, nil)
+	if _, err := c.ListDevices(context.Background(), ListQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	current.Store(upgraded)
+	if _, err := c.ListDevices(context.Background(), ListQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	if upgraded.Negotiations() != 2 || upgraded.Logins() != 1 {
+		t.Fatalf("upgraded controller: %d negotiations (the stale call and the probe), %d logins", upgraded.Negotiations(), upgraded.Logins())
+	}
+}
+
+func TestDerivedDeviceIDIsStableAndUsed(t *testing.T) {
+	ctl := newController(t, appgateemu.Options{})
+	conn := ctl.connection()
+	c := newClient(t, conn, ctl.clock.Now, nil)
+	if _, err := c.ListDevices(context.Background(), ListQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	again := newClient(t, conn, ctl.clock.Now, nil)
+	if c.DeviceID() != again.DeviceID() {
+		t.Fatal("the same connection derived two device ids")
+	}
+	other := conn
+	other.Username = "auditor"
+	if newClient(t, other, nil, nil).DeviceID() == c.DeviceID() {
+		t.Fatal("another user got the same device id")
+	}
+	dn := appgateemu.DistinguishedName(c.DeviceID(), conn.Username, "local")
+	found := false
+	for _, d := range ctl.emu.Devices() {
+		found = found || d.DistinguishedName == dn
+	}
+	if !found {
+		t.Fatalf("the controller does not know device %s", dn)
+	}
+}
+
+func TestControllerValidationErrorsAreKept(t *testing.T) {
+	ctl := newController(t, appgateemu.Options{})
+	c := newClient(t, ctl.connection(), ctl.clock.Now, nil)
+	_, err := c.RevokeTokens(context.Background(), RevokeRequest{DistinguishedNameFilter: "OU=okta", TokenType: "claims", SiteID: "x"})
+	p := problemOf(t, err)
+	if p.Kind() != action.KindUpstreamRejected || p.Upstream == nil || len(p.Upstream.Errors) != 2 ||
+		p.Upstream.Errors[0].Field != "siteId" || !strings.Contains(p.Detail, "tokenType: must be one of") {
+		t.Fatalf("%+v %+v", p, p.Upstream)
+	}
+}
+
+func TestMissingPrivilegeIsForbidden(t *testing.T) {
+	ctl := newController(t, appgateemu.Options{})
+	conn := ctl.connection()
+	conn.Username = appgateemu.ViewerUsername
+	_, err := newClient(t, conn, ctl.clock.Now, nil).RevokeTokens(context.Background(), RevokeRequest{DistinguishedNameFilter: "OU=okta"})
+	if p := problemOf(t, err); p.Kind() != action.KindForbiddenUpstream || p.Upstream.Code != "forbidden" {
+		t.Fatalf("%+v", p)
+	}
+}
+
+func TestBearerTokenConnectionNeverSignsIn(t *testing.T) {
+	ctl := newController(t, appgateemu.Options{TokenLifetime: time.Hour})
+	signedIn := newClient(t, ctl.connection(), ctl.clock.Now, nil)
+	if err := signedIn.Test(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	logs := &LogBuffer{}
+	c := newClient(t, Connection{BaseURL: ctl.srv.URL + "/admin", Token: secret.Value(signedIn.token)}, ctl.clock.Now, logs)
+	out, err := c.RevokeTokens(context.Background(), RevokeRequest{DistinguishedNameFilter: "CN=alice,OU=ldap"})
+	if err != nil || len(out.Data) != 2 {
+		t.Fatalf("%v %+v", err, out)
+	}
+	ctl.clock.Advance(2 * time.Hour)
+	_, err = c.ListDevices(context.Background(), ListQuery{})
+	if p := problemOf(t, err); p.Kind() != action.KindUpstreamAuth || !strings.Contains(p.Detail, "token") {
+		t.Fatalf("%+v", p)
+	}
+	if ctl.emu.Logins() != 1 {
+		t.Fatalf("Logins() = %d: a token connection signed in", ctl.emu.Logins())
+	}
+	assertNoSecrets(t, logs.String(), signedIn.token)
+}
+
+func TestListQueryReachesTheController(t *testing.T) {
+	ctl := newController(t, appgateemu.Options{})
+	c := newClient(t, ctl.connection(), ctl.clock.Now, nil)
+	desc := true
+	out, err := c.ListDevices(context.Background(), ListQuery{
+		Range: "0-2", OrderBy: "hostname", Descending: &desc, FilterBy: map[string]string{"providerName": "ldap"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Data) != 2 || out.Range != "0-2/5" || out.OrderBy != "hostname" || !out.Descending ||
+		len(out.FilterBy) != 1 || out.Data[0].Hostname != "carol-ws.corp.example.com" {
+		t.Fatalf("%+v", out)
+	}
+}
+
+func TestAPersistent401FailsAfterOneRetry(t *testing.T) {
+	ctl := newController(t, appgateemu.Options{})
+	var refused atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/admin/on-boarded-devices" && r.Header.Get("Accept") != mediaType(probeVersion) {
+			refused.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"id":"unauthorized","message":"Token revoked. Login again."}`))
+			return
+		}
+		ctl.emu.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	conn := ctl.connection()
+	conn.BaseURL = srv.URL + "/admin"
+	_, err := newClient(t, conn, ctl.clock.Now, nil).ListDevices(context.Background(), ListQuery{})
+	p := problemOf(t, err)
+	if p.Kind() != action.KindUpstreamAuth || p.Upstream.Message != "Token revoked. Login again." {
+		t.Fatalf("%+v", p)
+	}
+	if refused.Load() != 2 || ctl.emu.Logins() != 2 {
+		t.Fatalf("%d calls refused, %d sign-ins; want 2 and 2", refused.Load(), ctl.emu.Logins())
+	}
+}
+
+func BenchmarkRevokeTokens(b *testing.B) {
+	emu := appgateemu.New(appgateemu.Options{})
+	srv := httptest.NewServer(emu)
+	b.Cleanup(srv.Close)
+	cred := emu.Credentials()
+	c, err := New(Connection{BaseURL: srv.URL + "/admin", Username: cred.Username, Password: secret.Value(cred.Password)},
+		Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.RevokeTokens(ctx, RevokeRequest{DistinguishedNameFilter: "CN=alice,OU=ldap"}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

@@ -1,0 +1,87 @@
+package appgate
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/action"
+)
+
+// apiError is every shape of the controller's error body: {id, message},
+// plus errors on a 422, reason on a failed sign-in, and the supported range
+// on a 406.
+type apiError struct {
+	ID                  string              `json:"id"`
+	Message             string              `json:"message"`
+	Reason              string              `json:"reason"`
+	Errors              []action.FieldError `json:"errors"`
+	MinSupportedVersion int                 `json:"minSupportedVersion"`
+	MaxSupportedVersion int                 `json:"maxSupportedVersion"`
+}
+
+func parseAPIError(raw []byte) apiError {
+	var e apiError
+	_ = json.Unmarshal(raw, &e)
+	return e
+}
+
+// upstream keeps everything the controller said.
+func (e apiError) upstream(status int) action.Upstream {
+	msg := e.Message
+	if e.Reason != "" {
+		msg = strings.TrimSpace(msg + " " + e.Reason)
+	}
+	return action.Upstream{Provider: ProviderID, Status: status, Code: e.ID, Message: msg, Errors: e.Errors}
+}
+
+// summary is the controller's message with its field errors, for a detail.
+func (e apiError) summary(status int) string {
+	msg := e.upstream(status).Message
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
+	if len(e.Errors) > 0 {
+		parts := make([]string, len(e.Errors))
+		for i, fe := range e.Errors {
+			parts[i] = fe.Field + ": " + fe.Message
+		}
+		msg += " (" + strings.Join(parts, "; ") + ")"
+	}
+	return msg
+}
+
+// upstreamProblem maps a controller error answer to a problem, keeping the
+// controller's id, message and field errors.
+func upstreamProblem(status int, raw []byte, doing string) *action.Problem {
+	e := parseAPIError(raw)
+	kind := action.KindForUpstreamStatus(status)
+	detail := fmt.Sprintf("Appgate answered HTTP %d while %s: %s", status, doing, e.summary(status))
+	switch status {
+	case http.StatusForbidden:
+		detail += ". The admin role of the connection's user lacks the privilege for this call."
+	case http.StatusUnprocessableEntity:
+		kind = action.KindUpstreamRejected
+	}
+	return action.NewProblem(kind, "%s", detail).WithUpstream(e.upstream(status))
+}
+
+// signInProblem explains a refused sign-in without repeating the password.
+func signInProblem(raw []byte, username, provider string) *action.Problem {
+	e := parseAPIError(raw)
+	return action.NewProblem(action.KindUpstreamAuth,
+		"Appgate refused the sign-in of %q with identity provider %q: %s. Check the connection's username, password and providerName; the user must be exempt from admin MFA.",
+		username, provider, e.summary(http.StatusUnauthorized)).WithUpstream(e.upstream(http.StatusUnauthorized))
+}
+
+// versionRefused explains a 406 for a version the client insisted on.
+func versionRefused(status int, raw []byte, version int) *action.Problem {
+	e := parseAPIError(raw)
+	detail := fmt.Sprintf("the controller does not accept peer API v%d", version)
+	if e.MaxSupportedVersion > 0 {
+		detail += fmt.Sprintf("; it supports v%d to v%d", e.MinSupportedVersion, e.MaxSupportedVersion)
+	}
+	return action.NewProblem(action.KindUpstreamVersion, "%s. Change the connection's apiVersion, or leave it empty to negotiate.", detail).
+		WithUpstream(e.upstream(status))
+}

@@ -1,0 +1,31 @@
+package appgate
+
+import (
+	"encoding/json"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/action"
+)
+
+// Provider declares the Appgate SDP actions.
+func Provider() action.Provider {
+	return action.Provider{
+		ID: ProviderID,
+		Actions: []action.Action{
+			{ID: "appgate.revokeDeviceTokens", Run: action.Typed(revokeDeviceTokens)},
+			{ID: "appgate.listOnboardedDevices", Run: action.Typed(listOnboardedDevices)},
+		},
+		Open: open,
+	}
+}
+
+func open(raw json.RawMessage, env action.Env) (action.Session, error) {
+	conn, err := action.Decode[Connection](raw)
+	if err != nil {
+		return nil, err
+	}
+	httpClient, err := env.HTTP.Client(conn.TLS)
+	if err != nil {
+		return nil, err
+	}
+	return New(conn, Options{HTTPClient: httpClient})
+}

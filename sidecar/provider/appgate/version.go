@@ -1,0 +1,142 @@
+package appgate
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/action"
+)
+
+const (
+	// MinVersion is the first peer API version with
+	// POST /on-boarded-devices/revoke-tokens.
+	MinVersion = 20
+	// NewestVersion is the peer API version this client is written against.
+	NewestVersion = 23
+	// probeVersion is deliberately older than any controller accepts, so the
+	// controller answers 406 with the range it supports; Appgate's own
+	// tools (sdpctl, the Terraform provider) negotiate the same way.
+	probeVersion = 5
+)
+
+func mediaType(v int) string { return fmt.Sprintf("application/vnd.appgate.peer-v%d+json", v) }
+
+// supportedRange is what a controller's 406 answer says it accepts.
+type supportedRange struct {
+	Min int `json:"minSupportedVersion"`
+	Max int `json:"maxSupportedVersion"`
+}
+
+// choose picks the newest version both sides speak. A controller whose
+// oldest version is newer than ours gets its oldest: the calls this client
+// makes have not changed shape since v20.
+func (r supportedRange) choose() (int, error) {
+	v := max(min(r.Max, NewestVersion), r.Min)
+	if v < MinVersion {
+		return 0, fmt.Errorf("the controller supports peer API v%d to v%d; revoking device tokens needs v%d or later (upgrade the controller)", r.Min, r.Max, MinVersion)
+	}
+	return v, nil
+}
+
+// versionCache remembers, per controller, the range it supports. It is
+// process-wide: every connection to the same controller shares one
+// negotiation.
+type versionCache struct {
+	mu     sync.Mutex
+	ranges map[string]supportedRange
+	flight singleflight.Group
+}
+
+var negotiated = &versionCache{ranges: map[string]supportedRange{}}
+
+func (vc *versionCache) get(key string) (supportedRange, bool) {
+	vc.mu.Lock()
+	defer vc.mu.Unlock()
+	r, ok := vc.ranges[key]
+	return r, ok
+}
+
+func (vc *versionCache) forget(key string) {
+	vc.mu.Lock()
+	delete(vc.ranges, key)
+	vc.mu.Unlock()
+}
+
+// version returns the peer version to send: the pinned one, or the one
+// negotiated with this controller (negotiating now if nobody has yet).
+func (c *Client) version(ctx context.Context) (int, error) {
+	if c.conn.APIVersion != 0 {
+		return c.conn.APIVersion, nil
+	}
+	key := c.conn.BaseURL
+	r, ok := negotiated.get(key)
+	if !ok {
+		ch := negotiated.flight.DoChan(key, func() (any, error) {
+			if r, ok := negotiated.get(key); ok {
+				return r, nil
+			}
+			r, err := c.probe(context.WithoutCancel(ctx))
+			if err != nil {
+				return nil, err
+			}
+			negotiated.mu.Lock()
+			negotiated.ranges[key] = r
+			negotiated.mu.Unlock()
+			c.log.Info("appgate peer API version negotiated", "minSupported", r.Min, "maxSupported", r.Max)
+			return r, nil
+		})
+		select {
+		case <-ctx.Done():
+			return 0, c.transportProblem(ctx.Err())
+		case res := <-ch:
+			if res.Err != nil {
+				return 0, res.Err
+			}
+			r = res.Val.(supportedRange)
+		}
+	}
+	v, err := r.choose()
+	if err != nil {
+		return 0, action.NewProblem(action.KindUpstreamVersion, "%s", err.Error()).
+			WithUpstream(action.Upstream{Provider: ProviderID, Status: http.StatusNotAcceptable})
+	}
+	return v, nil
+}
+
+// probe asks the controller which versions it supports: a login request
+// without credentials and with a version no controller accepts, which the
+// controller refuses with 406 before it looks at the body.
+func (c *Client) probe(ctx context.Context) (supportedRange, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	body, _ := json.Marshal(map[string]string{"providerName": c.conn.ProviderName, "deviceId": c.conn.DeviceID})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.conn.BaseURL+"/login", bytes.NewReader(body))
+	if err != nil {
+		return supportedRange{}, action.NewProblem(action.KindInternal, "building the version probe: %v", err)
+	}
+	req.Header.Set("Accept", mediaType(probeVersion))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return supportedRange{}, c.transportProblem(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	var r supportedRange
+	if resp.StatusCode != http.StatusNotAcceptable || json.Unmarshal(raw, &r) != nil || r.Max == 0 {
+		if resp.StatusCode >= 500 {
+			return supportedRange{}, upstreamProblem(resp.StatusCode, raw, "asking which API versions it supports")
+		}
+		return supportedRange{}, action.NewProblem(action.KindUpstreamVersion,
+			"%s answered the version probe with HTTP %d instead of 406 and its supported versions; is it an Appgate SDP controller's admin API? Set apiVersion to skip negotiation.",
+			c.conn.BaseURL, resp.StatusCode).WithUpstream(action.Upstream{Provider: ProviderID, Status: resp.StatusCode})
+	}
+	return r, nil
+}
