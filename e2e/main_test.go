@@ -96,7 +96,12 @@ func setupAndRun(m *testing.M) (int, error) {
 	}
 	env.n8n = newN8N(n8nBin, filepath.Join(tmp, "n8n-custom"), pkgDir)
 	env.nodePrefix = "CUSTOM."
-	if err := importAll(ctx, env.n8n, filepath.Join(tmp, "import-custom"), creds, threeCxWorkflows()); err != nil {
+	agWorkflows, err := appgateWorkflows()
+	if err != nil {
+		return 0, err
+	}
+	nodeWorkflows := append(threeCxWorkflows(), agWorkflows...)
+	if err := importAll(ctx, env.n8n, filepath.Join(tmp, "import-custom"), creds, nodeWorkflows); err != nil {
 		return 0, err
 	}
 	npmHome := filepath.Join(tmp, "n8n-npm")

@@ -72,6 +72,7 @@ func (u *Upstreams) serve(h http.Handler) (string, error) {
 func (u *Upstreams) Stats() map[string]any {
 	return map[string]any{
 		"threecx": map[string]any{"signIns": u.ThreeCX.TokenRequests()},
+		"appgate": map[string]any{"signIns": u.Appgate.Logins()},
 	}
 }
 
