@@ -101,12 +101,12 @@ func TestCredentialTestButton(t *testing.T) {
 	s := startN8NServer(t)
 	for _, cred := range creds {
 		data := cred["data"].(map[string]any)
-		name := fmt.Sprint(cred["type"])
-		t.Run(name, func(t *testing.T) {
+		typ := fmt.Sprint(cred["type"])
+		t.Run(fmt.Sprint(cred["name"]), func(t *testing.T) {
 			if status, msg := s.testCredential(t, cred, data); status != "OK" {
 				t.Errorf("demo credential: %s %q, want OK", status, msg)
 			}
-			if field, ok := secretField[name]; ok {
+			if field, ok := secretField[typ]; ok {
 				if _, has := data[field]; has {
 					wrong := clone(data)
 					wrong[field] = "not-the-secret"

@@ -34,7 +34,7 @@ func exampleWorkflow(file, id string, triggerItem map[string]any) (workflow, err
 		n := &wf.Nodes[i]
 		if short, ok := strings.CutPrefix(n.Type, packagePrefix); ok {
 			c := credentialOf[short]
-			n.Credentials = map[string]any{c.typ: map[string]any{"id": credentialID(c.provider), "name": "Tokenwarden demo " + c.provider}}
+			n.Credentials = map[string]any{c.typ: credentialRef(c.provider)}
 		}
 		if n.Type == "n8n-nodes-base.webhook" || n.Type == "n8n-nodes-base.scheduleTrigger" {
 			payload, _ := json.Marshal(triggerItem)

@@ -77,14 +77,33 @@ var credentialOf = map[string]struct{ typ, provider string }{
 	oauthType:   {"tokenwardenOAuthRevocationApi", "oauth"},
 }
 
-func credentialID(provider string) string { return "twdemo" + provider }
+// Demo connections are keyed by provider, except those of another dialect
+// of a provider, which use that provider's credential type.
+var dialectOf = map[string]string{"nexus": "oauth"}
+
+func providerOf(connection string) string {
+	if p, ok := dialectOf[connection]; ok {
+		return p
+	}
+	return connection
+}
+
+func credentialID(connection string) string { return "twdemo" + connection }
+
+func credentialRef(connection string) map[string]any {
+	return map[string]any{"id": credentialID(connection), "name": "Tokenwarden demo " + connection}
+}
 
 // tw is a node of the pack with the demo credential of its provider.
 func tw(name, typ string, params map[string]any) wfNode {
-	c := credentialOf[typ]
+	return twOn(credentialOf[typ].provider, name, typ, params)
+}
+
+// twOn is a node of the pack using the credential of one demo connection.
+func twOn(connection, name, typ string, params map[string]any) wfNode {
 	return wfNode{
 		Name: name, Type: env.nodePrefix + typ, TypeVersion: 1, Parameters: params,
-		Credentials: map[string]any{c.typ: map[string]any{"id": credentialID(c.provider), "name": "Tokenwarden demo " + c.provider}},
+		Credentials: map[string]any{credentialOf[typ].typ: credentialRef(connection)},
 	}
 }
 
@@ -96,47 +115,51 @@ func demoCredentials() ([]map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ref := regexp.MustCompile(`\$credentials\.([A-Za-z0-9_]+)`)
-	var out []map[string]any
+	type credential struct {
+		Name string `json:"name"`
+		Test struct {
+			Request struct {
+				URL  string `json:"url"`
+				Body struct {
+					Connection map[string]any `json:"connection"`
+				} `json:"body"`
+			} `json:"request"`
+		} `json:"test"`
+	}
+	byProvider := map[string]credential{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return nil, err
 		}
-		var desc struct {
-			Name string `json:"name"`
-			Test struct {
-				Request struct {
-					URL  string `json:"url"`
-					Body struct {
-						Connection map[string]any `json:"connection"`
-					} `json:"body"`
-				} `json:"request"`
-			} `json:"test"`
-		}
-		if err := json.Unmarshal(b, &desc); err != nil {
+		var c credential
+		if err := json.Unmarshal(b, &c); err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
-		provider := strings.TrimSuffix(strings.TrimPrefix(desc.Test.Request.URL, "/v1/connections/"), "/test")
-		conn, ok := env.connections[provider]
+		byProvider[strings.TrimSuffix(strings.TrimPrefix(c.Test.Request.URL, "/v1/connections/"), "/test")] = c
+	}
+	ref := regexp.MustCompile(`\$credentials\.([A-Za-z0-9_]+)`)
+	var out []map[string]any
+	for _, key := range keys(env.connections) {
+		conn := env.connections[key]
+		c, ok := byProvider[providerOf(key)]
 		if !ok {
-			continue // this demo has no such upstream
+			return nil, fmt.Errorf("no credential type for the demo's %q connection", key)
 		}
 		data := map[string]any{"sidecarUrl": env.sidecarURL}
 		for field, value := range conn {
-			expr, ok := desc.Test.Request.Body.Connection[field].(string)
+			expr, ok := c.Test.Request.Body.Connection[field].(string)
 			if !ok {
-				return nil, fmt.Errorf("%s: the demo's %s connection has %q, which the credential does not send", f, provider, field)
+				return nil, fmt.Errorf("credential %s does not send the %q field of the demo's %s connection", c.Name, field, key)
 			}
 			refs := ref.FindAllStringSubmatch(expr, -1)
 			data[refs[len(refs)-1][1]] = value
 		}
-		if _, ok := conn["token"]; ok && provider == "appgate" {
+		if _, ok := conn["token"]; ok && key == "appgate" {
 			data["authentication"] = "token"
 		}
-		out = append(out, map[string]any{
-			"id": credentialID(provider), "name": "Tokenwarden demo " + provider, "type": desc.Name, "data": data,
-		})
+		ref := credentialRef(key)
+		out = append(out, map[string]any{"id": ref["id"], "name": ref["name"], "type": c.Name, "data": data})
 	}
 	return out, nil
 }
