@@ -36,7 +36,8 @@ func appgateDevices() ([]appgateDevice, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("list devices: %s", resp.Status)
 	}
-	return out.Data, json.NewDecoder(resp.Body).Decode(&out)
+	err = json.NewDecoder(resp.Body).Decode(&out)
+	return out.Data, err
 }
 
 func appgateWorkflows() ([]workflow, error) {

@@ -27,6 +27,8 @@ import (
 // every credential and workflow imported once.
 var env struct {
 	sidecarURL  string
+	sidecarLog  string // the sidecar's output, its demo banner included
+	oauth       map[string]*oauthServer
 	connections map[string]map[string]any
 	// n8n loads the pack from a custom extensions folder (node types
 	// "CUSTOM.<name>"); n8nNpm has it installed with npm as a community
@@ -100,7 +102,11 @@ func setupAndRun(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	nodeWorkflows := append(threeCxWorkflows(), agWorkflows...)
+	oaWorkflows, err := oauthWorkflows()
+	if err != nil {
+		return 0, err
+	}
+	nodeWorkflows := append(append(threeCxWorkflows(), agWorkflows...), oaWorkflows...)
 	if err := importAll(ctx, env.n8n, filepath.Join(tmp, "import-custom"), creds, nodeWorkflows); err != nil {
 		return 0, err
 	}
@@ -158,6 +164,7 @@ func startSidecar(ctx context.Context, root, tmp string) (stop func(), err error
 		return nil, err
 	}
 	logPath := filepath.Join(tmp, "sidecar.log")
+	env.sidecarLog = logPath
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
