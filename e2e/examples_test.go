@@ -56,7 +56,51 @@ func exampleWorkflows() ([]workflow, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []workflow{rotation}, nil
+	all := []workflow{rotation}
+	if env.oauth != nil && env.connections["appgate"] != nil {
+		// What the HR system would post for Amelia Hart (extension 101 on
+		// the PBX, carol at the ldap provider on Appgate, and a refresh
+		// token the OAuth server issued).
+		offboard, err := exampleWorkflow("employee-offboarded.json", "exOffboard", map[string]any{
+			"headers": map[string]any{"content-type": "application/json"}, "params": map[string]any{}, "query": map[string]any{},
+			"body": map[string]any{"extension": "101", "appgateUser": "carol", "appgateProvider": "ldap", "refreshToken": env.oauth["oauth"].tokens[2].refresh},
+		})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, offboard)
+	}
+	return all, nil
+}
+
+func TestExampleEmployeeOffboarded(t *testing.T) {
+	skipWithoutOAuth(t)
+	r := executeOn(t, env.n8nNpm, "exOffboard")
+	mustSucceed(t, r)
+	found := r.items(t, "Find 3CX Tokens")
+	revoked := r.items(t, "Revoke 3CX Token")
+	if len(found) == 0 || len(revoked) != len(found) {
+		t.Fatalf("found %d of extension 101's tokens and revoked %d; want the same, at least one", len(found), len(revoked))
+	}
+	for _, it := range found {
+		if it.JSON["Username"] != "101" {
+			t.Errorf("found someone else's token: %v", it.JSON)
+		}
+	}
+	dns := revokedDevices(t, r, "Revoke Appgate Devices")
+	if len(dns) == 0 {
+		t.Error("no Appgate device revoked")
+	}
+	for _, dn := range dns {
+		if !strings.HasSuffix(dn, ",CN=carol,OU=ldap") {
+			t.Errorf("revoked %s, not one of carol's devices", dn)
+		}
+	}
+	revokedToken(t, r, "Revoke OAuth Token", "rfc7009")
+	s := env.oauth["oauth"]
+	if active, err := s.active(s.tokens[2].refresh); err != nil || active {
+		t.Fatalf("the offboarded person's refresh token is still active (%v)", err)
+	}
 }
 
 func TestExampleScheduledRotation(t *testing.T) {
