@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
@@ -25,6 +26,9 @@ type Env struct {
 	// HTTP builds upstream HTTP clients; its policy (timeouts, TLS, limits)
 	// is set once for the whole process.
 	HTTP *upstream.Factory
+	// Logger is the process's logger, for providers that log what they did
+	// upstream; nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // Provider is one upstream system: its connection schema lives in

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/appgateemu"
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/nexusemu"
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/oauthdemo"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/threecxemu"
 )
 
@@ -20,10 +22,25 @@ type Upstreams struct {
 	// GET /v1/demo/connections.
 	Connections map[string]any
 	// Try lists example inputs per action id, for the start-up banner.
-	Try     map[string]any
+	Try map[string]any
+	// Examples are further calls for the banner, for providers with more
+	// than one demo connection.
+	Examples []Example
+	// Notes are banner lines after the examples: tokens to try and commands
+	// that show an action's effect.
+	Notes   []string
 	ThreeCX *threecxemu.Emulator
 	Appgate *appgateemu.Emulator
+	OAuth   *oauthdemo.Demo
+	Nexus   *nexusemu.Server
 	servers []*http.Server
+}
+
+// Example is one call the banner shows: an action with a demo connection.
+type Example struct {
+	Connection string // key in Connections
+	Action     string
+	Input      any
 }
 
 // Start runs every emulator on its own loopback port.
@@ -49,6 +66,10 @@ func Start() (*Upstreams, error) {
 	u.Connections["appgate"] = map[string]any{"baseUrl": base + "/admin", "providerName": ag.ProviderName, "username": ag.Username, "password": ag.Password}
 	u.Try["appgate.listOnboardedDevices"] = map[string]any{"filterBy": map[string]string{"providerName": "ldap"}, "orderBy": "lastSeenAt", "descending": true}
 	u.Try["appgate.revokeDeviceTokens"] = map[string]any{"distinguishedNameFilter": "CN=alice,OU=ldap", "revocationReason": "Laptop reported stolen"}
+	if err := u.startOAuth(); err != nil {
+		u.Close(context.Background())
+		return nil, err
+	}
 	return u, nil
 }
 

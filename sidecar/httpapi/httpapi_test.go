@@ -1,15 +1,11 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -19,31 +15,14 @@ import (
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
 	"github.com/tokenwarden/tokenwarden/sidecar/demo"
 	"github.com/tokenwarden/tokenwarden/sidecar/httpapi"
-	"github.com/tokenwarden/tokenwarden/sidecar/providers"
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/sidecartest"
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/testlog"
 )
-
-// syncBuffer collects log output written from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 type sidecar struct {
 	url   string
 	demo  *demo.Upstreams
-	logs  *syncBuffer
+	logs  *testlog.Buffer
 	ready *atomic.Bool
 }
 
@@ -54,23 +33,12 @@ func start(t *testing.T) *sidecar {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { up.Close(context.Background()) })
-	reg, err := providers.Registry(action.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg.CheckOutput = true
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	ready := &atomic.Bool{}
 	ready.Store(true)
-	h, err := httpapi.New(httpapi.Options{
-		Registry: reg, Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		DemoConnections: up.Connections, DemoStats: up.Stats, Ready: ready, MaxBodyBytes: 64 << 10,
+	srv := sidecartest.Serve(t, httpapi.Options{
+		Logger: logs.Logger(), DemoConnections: up.Connections, DemoStats: up.Stats, Ready: ready, MaxBodyBytes: 64 << 10,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
 	return &sidecar{url: srv.URL, demo: up, logs: logs, ready: ready}
 }
 

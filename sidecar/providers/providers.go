@@ -5,6 +5,7 @@ package providers
 import (
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
 	"github.com/tokenwarden/tokenwarden/sidecar/provider/appgate"
+	"github.com/tokenwarden/tokenwarden/sidecar/provider/oauth"
 	"github.com/tokenwarden/tokenwarden/sidecar/provider/threecx"
 )
 
@@ -13,6 +14,7 @@ func All() []action.Provider {
 	return []action.Provider{
 		threecx.Provider(),
 		appgate.Provider(),
+		oauth.Provider(),
 	}
 }
 

@@ -42,7 +42,7 @@ func callCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tokenwarden call: --input:", err)
 		return 2
 	}
-	reg, err := newRegistry()
+	reg, err := newRegistry(nil)
 	if err != nil {
 		fmt.Fprintln(stderr, "tokenwarden:", err)
 		return 1
@@ -81,7 +81,7 @@ func readArg(v string, isFile bool) (json.RawMessage, error) {
 }
 
 func actionsCmd(stdout, stderr io.Writer) int {
-	reg, err := newRegistry()
+	reg, err := newRegistry(nil)
 	if err != nil {
 		fmt.Fprintln(stderr, "tokenwarden:", err)
 		return 1

@@ -9,9 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/testlog"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/threecxemu"
 )
@@ -69,22 +70,10 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 // The demo must print connections that work as printed.
 func TestDemoBannerConnectionsWork(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut lockedBuffer
+	var out, errOut testlog.Buffer
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"demo", "--listen", "127.0.0.1:0"}, &out, &errOut) }()
 	var addr string

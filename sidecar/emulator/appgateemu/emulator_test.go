@@ -8,23 +8,11 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/testclock"
 )
-
-// clock is a settable clock for the emulator.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 const testDeviceID = "4c07bc67-57ea-42dd-b702-c2d6c45419fc"
 
@@ -32,12 +20,12 @@ type fixture struct {
 	t     *testing.T
 	emu   *Emulator
 	srv   *httptest.Server
-	clock *clock
+	clock *testclock.Clock
 }
 
 func newFixture(t *testing.T, opts Options) *fixture {
 	t.Helper()
-	c := &clock{now: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
 	if opts.Now == nil {
 		opts.Now = c.Now
 	}

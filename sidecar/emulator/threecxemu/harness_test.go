@@ -9,26 +9,14 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/testclock"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/threecxemu"
 	"github.com/tokenwarden/tokenwarden/sidecar/internal/specguard"
 )
-
-// clock is a settable time source shared by a test and its emulator.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 var epoch = time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)
 
@@ -38,14 +26,14 @@ var epoch = time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)
 type pbx struct {
 	t       *testing.T
 	emu     *threecxemu.Emulator
-	clock   *clock
+	clock   *testclock.Clock
 	handler http.Handler
 	token   string
 }
 
 func newPBX(t *testing.T, opts threecxemu.Options) *pbx {
 	t.Helper()
-	c := &clock{now: epoch}
+	c := testclock.New(epoch)
 	if opts.Now == nil {
 		opts.Now = c.Now
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/appgateemu"
 	"github.com/tokenwarden/tokenwarden/sidecar/httpapi"
 	"github.com/tokenwarden/tokenwarden/sidecar/internal/specguard"
-	"github.com/tokenwarden/tokenwarden/sidecar/provider/appgate"
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/testlog"
 	"github.com/tokenwarden/tokenwarden/sidecar/providers"
 )
 
@@ -26,12 +26,12 @@ type sidecar struct {
 	url string
 	// logs holds every log line: the sidecar's and the provider's, which
 	// logs through slog's default logger.
-	logs *appgate.LogBuffer
+	logs *testlog.Buffer
 }
 
 func startSidecar(t *testing.T) *sidecar {
 	t.Helper()
-	logs := &appgate.LogBuffer{}
+	logs := &testlog.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	previous := slog.Default()
 	slog.SetDefault(logger)

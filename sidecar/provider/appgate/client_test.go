@@ -1,7 +1,6 @@
 package appgate
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -13,22 +12,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/testclock"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/testlog"
+
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/appgateemu"
 	"github.com/tokenwarden/tokenwarden/sidecar/secret"
 )
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock          { return &clock{now: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)} }
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
+func newClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
 }
 
 // controller is an emulated controller on loopback; every test gets its own,
@@ -36,7 +30,7 @@ func (c *clock) Advance(d time.Duration) {
 type controller struct {
 	emu   *appgateemu.Emulator
 	srv   *httptest.Server
-	clock *clock
+	clock *testclock.Clock
 }
 
 func newController(t *testing.T, opts appgateemu.Options) *controller {
@@ -56,21 +50,7 @@ func (c *controller) connection() Connection {
 	return Connection{BaseURL: c.srv.URL + "/admin", Username: cred.Username, Password: secret.Value(cred.Password)}
 }
 
-// LogBuffer collects log lines written from many goroutines. It is exported
-// for this package's external tests (actions_test.go).
-type LogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *LogBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-func (l *LogBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.buf.String() }
-
-func newClient(t *testing.T, conn Connection, now func() time.Time, logs *LogBuffer) *Client {
+func newClient(t *testing.T, conn Connection, now func() time.Time, logs *testlog.Buffer) *Client {
 	t.Helper()
 	opts := Options{Now: now, Logger: slog.New(slog.DiscardHandler)}
 	if logs != nil {
@@ -94,7 +74,7 @@ func problemOf(t *testing.T, err error) *action.Problem {
 
 func TestOneSignInAndOneNegotiationServe200ConcurrentCalls(t *testing.T) {
 	ctl := newController(t, appgateemu.Options{})
-	logs := &LogBuffer{}
+	logs := &testlog.Buffer{}
 	first := newClient(t, ctl.connection(), ctl.clock.Now, logs)
 	var wg sync.WaitGroup
 	var failures atomic.Int32
@@ -176,7 +156,7 @@ func TestWrongPasswordIsAnAuthProblemThatKeepsTheReason(t *testing.T) {
 	ctl := newController(t, appgateemu.Options{})
 	conn := ctl.connection()
 	conn.Password = "Not-The-Password-42"
-	logs := &LogBuffer{}
+	logs := &testlog.Buffer{}
 	c := newClient(t, conn, ctl.clock.Now, logs)
 	_, err := c.RevokeTokens(context.Background(), RevokeRequest{DistinguishedNameFilter: "OU=okta"})
 	p := problemOf(t, err)
@@ -327,7 +307,7 @@ func TestBearerTokenConnectionNeverSignsIn(t *testing.T) {
 	if err := signedIn.Test(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	logs := &LogBuffer{}
+	logs := &testlog.Buffer{}
 	c := newClient(t, Connection{BaseURL: ctl.srv.URL + "/admin", Token: secret.Value(signedIn.token)}, ctl.clock.Now, logs)
 	out, err := c.RevokeTokens(context.Background(), RevokeRequest{DistinguishedNameFilter: "CN=alice,OU=ldap"})
 	if err != nil || len(out.Data) != 2 {

@@ -1,0 +1,13 @@
+package oauth
+
+import "context"
+
+// revokeTokenInput mirrors the input of schemas/actions/oauth.revokeToken.json.
+type revokeTokenInput struct {
+	Token         string `json:"token"`
+	TokenTypeHint string `json:"tokenTypeHint,omitempty"`
+}
+
+func revokeToken(ctx context.Context, c *Client, in revokeTokenInput) (any, error) {
+	return c.Revoke(ctx, Request{Token: in.Token, TokenTypeHint: in.TokenTypeHint})
+}
