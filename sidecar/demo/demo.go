@@ -88,6 +88,15 @@ func (u *Upstreams) serve(h http.Handler) (string, error) {
 	return "http://" + ln.Addr().String(), nil
 }
 
+// Stats reports the emulators' counters, keyed by provider as Connections
+// is: how many times a client signed in.
+func (u *Upstreams) Stats() map[string]any {
+	return map[string]any{
+		"threecx": map[string]any{"signIns": u.ThreeCX.TokenRequests()},
+		"appgate": map[string]any{"signIns": u.Appgate.Logins()},
+	}
+}
+
 // Close stops every emulator.
 func (u *Upstreams) Close(ctx context.Context) {
 	for _, s := range u.servers {

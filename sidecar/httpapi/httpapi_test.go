@@ -37,7 +37,7 @@ func start(t *testing.T) *sidecar {
 	ready := &atomic.Bool{}
 	ready.Store(true)
 	srv := sidecartest.Serve(t, httpapi.Options{
-		Logger: logs.Logger(), DemoConnections: up.Connections, Ready: ready, MaxBodyBytes: 64 << 10,
+		Logger: logs.Logger(), DemoConnections: up.Connections, DemoStats: up.Stats, Ready: ready, MaxBodyBytes: 64 << 10,
 	})
 	return &sidecar{url: srv.URL, demo: up, logs: logs, ready: ready}
 }
@@ -276,6 +276,29 @@ func TestDemoConnectionsServed(t *testing.T) {
 	resp, body := s.get(t, "/v1/demo/connections")
 	if resp.StatusCode != 200 || body["threecx"] == nil {
 		t.Fatalf("%s %v", resp.Status, body)
+	}
+}
+
+func TestDemoStatsCountSignIns(t *testing.T) {
+	s := start(t)
+	signIns := func() float64 {
+		t.Helper()
+		resp, body := s.get(t, "/v1/demo/stats")
+		tcx, _ := body["threecx"].(map[string]any)
+		n, ok := tcx["signIns"].(float64)
+		if resp.StatusCode != 200 || !ok {
+			t.Fatalf("%s %v", resp.Status, body)
+		}
+		return n
+	}
+	before := signIns()
+	for i := 0; i < 3; i++ {
+		if resp, body := s.post(t, "/v1/actions/threecx.listSecurityTokens", `{"connection": `+s.conn("threecx")+`, "input": {"top": 1}}`); resp.StatusCode != 200 {
+			t.Fatalf("%s %v", resp.Status, body)
+		}
+	}
+	if got := signIns() - before; got != 1 {
+		t.Fatalf("three calls on one connection signed in %v times, want 1", got)
 	}
 }
 

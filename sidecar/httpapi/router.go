@@ -26,6 +26,9 @@ type Options struct {
 	Ready *atomic.Bool
 	// DemoConnections, when set, is served at GET /v1/demo/connections.
 	DemoConnections map[string]any
+	// DemoStats, when set, is served at GET /v1/demo/stats: counters of the
+	// demo emulators, so an end-to-end run can prove a sign-in was reused.
+	DemoStats func() map[string]any
 	// Middleware is applied to the /v1 API routes after the built-in
 	// middleware (caller authentication and the like plug in here).
 	Middleware []func(http.Handler) http.Handler
@@ -82,6 +85,11 @@ func New(o Options) (http.Handler, error) {
 		if o.DemoConnections != nil {
 			r.Get("/demo/connections", func(w http.ResponseWriter, r *http.Request) {
 				writeJSON(w, http.StatusOK, o.DemoConnections)
+			})
+		}
+		if o.DemoStats != nil {
+			r.Get("/demo/stats", func(w http.ResponseWriter, r *http.Request) {
+				writeJSON(w, http.StatusOK, o.DemoStats())
 			})
 		}
 	})

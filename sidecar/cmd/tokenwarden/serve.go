@@ -74,6 +74,7 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 		}
 		defer upstreams.Close(context.Background())
 		opts.DemoConnections = upstreams.Connections
+		opts.DemoStats = upstreams.Stats
 	}
 	handler, err := httpapi.New(opts)
 	if err != nil {
