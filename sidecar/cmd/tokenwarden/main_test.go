@@ -99,6 +99,13 @@ func TestDemoBannerConnectionsWork(t *testing.T) {
 		t.Fatalf("demo connection does not work: %v %v", err, resp)
 	}
 	resp.Body.Close()
+	// The OAuth demo tokens and introspection commands are part of the
+	// banner a user copies from (and the n8n end-to-end test reads).
+	for _, want := range []string{"curl -s " + addr + "/v1/actions/threecx.revokeSecurityToken", "OAuth (RFC 7009, ory/fosite) demo tokens:", "Technology Nexus emulator demo tokens:", "-d token="} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("banner lacks %q", want)
+		}
+	}
 	if !strings.Contains(out.String(), "curl -s "+addr+"/v1/actions/threecx.revokeSecurityToken") {
 		t.Fatalf("banner lacks curl examples:\n%s", out.String())
 	}

@@ -189,11 +189,18 @@ func printDemoBanner(w io.Writer, addr string, u *demo.Upstreams) {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	examples := make([]demo.Example, 0, len(ids)+len(u.Examples))
 	for _, id := range ids {
 		provider, _, _ := strings.Cut(id, ".")
-		conn, _ := json.Marshal(u.Connections[provider])
-		input, _ := json.Marshal(u.Try[id])
-		fmt.Fprintf(w, "  curl -s %s/v1/actions/%s -H 'Content-Type: application/json' \\\n    -d '{\"connection\": %s, \"input\": %s}'\n", addr, id, conn, input)
+		examples = append(examples, demo.Example{Connection: provider, Action: id, Input: u.Try[id]})
+	}
+	for _, e := range append(examples, u.Examples...) {
+		conn, _ := json.Marshal(u.Connections[e.Connection])
+		input, _ := json.Marshal(e.Input)
+		fmt.Fprintf(w, "  curl -s %s/v1/actions/%s -H 'Content-Type: application/json' \\\n    -d '{\"connection\": %s, \"input\": %s}'\n", addr, e.Action, conn, input)
+	}
+	if len(u.Notes) > 0 {
+		fmt.Fprintf(w, "\n%s\n", strings.Join(u.Notes, "\n"))
 	}
 	fmt.Fprintf(w, "\nAll actions and their schemas: curl -s %s/v1/actions\n", addr)
 }
