@@ -276,19 +276,27 @@ func (r *Registry) Invoke(ctx context.Context, id string, env Envelope) (Result,
 	if !ok {
 		return Result{}, r.UnknownAction(id)
 	}
-	conn, connErrs := r.connection(a.provider.ID, env)
+	raw, connErrs := r.connection(a.provider.ID, env)
+	var session Session
+	var alias [32]byte
+	var conn json.RawMessage
+	known := false
 	if connErrs == nil {
-		conn, connErrs = r.validate("connection", a.provider.connection, conn, true)
+		if session, alias, known = r.sessions.known(a.provider.ID, raw); !known {
+			conn, connErrs = r.validate("connection", a.provider.connection, raw, true)
+		}
 	}
 	input, inputErrs := r.validate("input", a.input, env.Input, false)
 	if errs := append(connErrs, inputErrs...); len(errs) > 0 {
 		return Result{}, InvalidInput(errs)
 	}
-	session, err := r.session(a.provider, conn)
-	if err != nil {
-		return Result{}, err
+	if !known {
+		var err error
+		if session, err = r.session(a.provider, conn, alias); err != nil {
+			return Result{}, err
+		}
 	}
-	out, err := a.Run(ctx, session, input)
+	out, err := a.Run(upstream.WithProvider(ctx, a.provider.ID), session, input)
 	if err != nil {
 		return Result{}, asProblem(ctx, err)
 	}
@@ -320,15 +328,18 @@ func (r *Registry) TestEnvelope(ctx context.Context, provider string, env Envelo
 	if len(errs) > 0 {
 		return InvalidInput(errs)
 	}
-	conn, errs := r.validate("connection", p.connection, raw, true)
-	if len(errs) > 0 {
-		return InvalidInput(errs)
+	session, alias, known := r.sessions.known(p.ID, raw)
+	if !known {
+		conn, errs := r.validate("connection", p.connection, raw, true)
+		if len(errs) > 0 {
+			return InvalidInput(errs)
+		}
+		var err error
+		if session, err = r.session(p, conn, alias); err != nil {
+			return err
+		}
 	}
-	session, err := r.session(p, conn)
-	if err != nil {
-		return err
-	}
-	if err := session.Test(ctx); err != nil {
+	if err := session.Test(upstream.WithProvider(ctx, p.ID)); err != nil {
 		return asProblem(ctx, err)
 	}
 	return nil
@@ -376,8 +387,8 @@ func validateValue(root string, s *jsonschema.Schema, raw json.RawMessage, requi
 	return canonical, nil
 }
 
-func (r *Registry) session(p *providerEntry, conn json.RawMessage) (Session, error) {
-	s, err := r.sessions.get(p.ID, conn, func() (Session, error) { return p.Open(conn, r.env) })
+func (r *Registry) session(p *providerEntry, conn json.RawMessage, alias [32]byte) (Session, error) {
+	s, err := r.sessions.get(p.ID, conn, alias, func() (Session, error) { return p.Open(conn, r.env) })
 	if err == nil {
 		return s, nil
 	}

@@ -240,3 +240,53 @@ func TestParseEnvelope(t *testing.T) {
 		t.Fatal("two values accepted")
 	}
 }
+
+func TestKnownConnectionsFollowEviction(t *testing.T) {
+	var opens atomic.Int64
+	r := newTestRegistry(t, &opens)
+	r.sessions = newSessionCache(1)
+	in := json.RawMessage(`{"id": 1, "name": "n"}`)
+	invoke := func(conn string) {
+		t.Helper()
+		if _, err := r.Invoke(context.Background(), "demo.echo", Envelope{Connection: json.RawMessage(conn), Input: in}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := `{"url": "https://y.example", "key": "k"}`
+	invoke(goodConn)
+	invoke(goodConn)
+	invoke(other) // evicts goodConn's session, and with it the bytes it was known by
+	invoke(goodConn)
+	if opens.Load() != 3 {
+		t.Fatalf("opened %d sessions, want 3: an evicted session must not be reached by its old bytes", opens.Load())
+	}
+}
+
+func TestInvalidConnectionIsNeverRemembered(t *testing.T) {
+	var opens atomic.Int64
+	r := newTestRegistry(t, &opens)
+	bad := json.RawMessage(`{"url": "not a uri", "key": ""}`)
+	for i := 0; i < 2; i++ {
+		_, err := r.Invoke(context.Background(), "demo.echo", Envelope{Connection: bad, Input: json.RawMessage(`{"id": 1, "name": "n"}`)})
+		var p *Problem
+		if !errors.As(err, &p) || len(p.Errors) != 2 {
+			t.Fatalf("attempt %d: %v, want both connection fields named", i, err)
+		}
+	}
+	if opens.Load() != 0 {
+		t.Fatalf("opened %d sessions for an invalid connection", opens.Load())
+	}
+}
+
+func TestKnownConnectionStillValidatesInput(t *testing.T) {
+	var opens atomic.Int64
+	r := newTestRegistry(t, &opens)
+	if _, err := r.Invoke(context.Background(), "demo.echo", Envelope{Connection: json.RawMessage(goodConn), Input: json.RawMessage(`{"id": 1, "name": "n"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.Invoke(context.Background(), "demo.echo", Envelope{Connection: json.RawMessage(goodConn), Input: json.RawMessage(`{"id": 0}`)})
+	var p *Problem
+	if !errors.As(err, &p) || p.Kind() != KindInvalidInput || len(p.Errors) != 2 {
+		t.Fatalf("%v, want input.id and input.name named", err)
+	}
+}

@@ -21,6 +21,11 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	copy := *p
 	copy.Instance = "urn:tokenwarden:request:" + RequestIDFrom(r.Context())
 	SetLogAttr(r.Context(), slog.String("problem", copy.Type))
+	kind := string(p.Kind())
+	if kind == "" {
+		kind = "unclassified"
+	}
+	setOutcome(r.Context(), kind)
 	if copy.RetryAfterSeconds > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(copy.RetryAfterSeconds))
 	}

@@ -34,6 +34,13 @@ type Options struct {
 	Middleware []func(http.Handler) http.Handler
 	// Version is reported by the OpenAPI document.
 	Version string
+	// Actions, when set, is told about every action request (metrics).
+	Actions ActionObserver
+	// Metrics, when set, is served at GET /metrics.
+	Metrics http.Handler
+	// MetricsMiddleware guards /metrics: the caller-key check when metrics
+	// need the key, nothing when anyone who reaches the listener may scrape.
+	MetricsMiddleware []func(http.Handler) http.Handler
 }
 
 // New builds the route tree.
@@ -76,11 +83,20 @@ func New(o Options) (http.Handler, error) {
 		_, _ = w.Write(spec)
 	})
 
+	if o.Metrics != nil {
+		r.With(o.MetricsMiddleware...).Method(http.MethodGet, "/metrics", o.Metrics)
+	}
+
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(LimitBody(o.MaxBodyBytes))
 		r.Use(o.Middleware...)
 		r.Get("/actions", a.listActions)
-		r.Post("/actions/{actionId}", a.invoke)
+		if o.Actions != nil {
+			known := func(id string) bool { _, ok := o.Registry.Describe(id); return ok }
+			r.With(Instrument(o.Actions, known)).Post("/actions/{actionId}", a.invoke)
+		} else {
+			r.Post("/actions/{actionId}", a.invoke)
+		}
 		r.Post("/connections/{provider}/test", a.testConnection)
 		if o.DemoConnections != nil {
 			r.Get("/demo/connections", func(w http.ResponseWriter, r *http.Request) {

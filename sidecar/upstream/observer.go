@@ -8,12 +8,13 @@ import (
 
 // RetryEvent describes one retry about to happen.
 type RetryEvent struct {
-	Host    string // host:port of the upstream
-	Method  string
-	Path    string
-	Attempt int    // the attempt that failed, from 1
-	Reason  string // "HTTP 503", "connection error", "truncated answer"
-	Delay   time.Duration
+	Provider string // the provider whose action made the call (ProviderFrom)
+	Host     string // host:port of the upstream
+	Method   string
+	Path     string
+	Attempt  int    // the attempt that failed, from 1
+	Reason   string // "HTTP 503", "connection error", "truncated answer"
+	Delay    time.Duration
 }
 
 // Observer receives reliability events, so metrics and tests can count them

@@ -189,7 +189,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
 		}
-		t.obs.retry(RetryEvent{Host: req.URL.Host, Method: req.Method, Path: req.URL.Path, Attempt: attempt, Reason: reason, Delay: delay})
+		t.obs.retry(RetryEvent{Provider: ProviderFrom(req.Context()), Host: req.URL.Host, Method: req.Method, Path: req.URL.Path, Attempt: attempt, Reason: reason, Delay: delay})
 		tr.update(func(s *TraceSummary) { s.Retries++ })
 		if werr := t.wait(req.Context(), delay); werr != nil {
 			if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
 	"github.com/tokenwarden/tokenwarden/sidecar/config"
+	"github.com/tokenwarden/tokenwarden/sidecar/metrics"
 	"github.com/tokenwarden/tokenwarden/sidecar/providers"
 	"github.com/tokenwarden/tokenwarden/sidecar/secret"
 	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
@@ -19,8 +20,9 @@ import (
 // runtime is what serve, demo and call share: the configuration and a
 // registry whose upstream client follows it.
 type runtime struct {
-	cfg *config.Config
-	reg *action.Registry
+	cfg     *config.Config
+	reg     *action.Registry
+	metrics *metrics.Metrics
 }
 
 // loadRuntime reads the config file (if any), builds the upstream policy
@@ -52,6 +54,7 @@ func loadRuntime(configPath string, allowLoopback bool, logger *slog.Logger) (*r
 	if allowLoopback {
 		dest.AllowLoopback = true
 	}
+	m := metrics.New()
 	factory, err := upstream.New(upstream.Config{
 		ConnectTimeout:       l.ConnectTimeout.Std(),
 		RequestTimeout:       l.RequestTimeout.Std(),
@@ -59,7 +62,8 @@ func loadRuntime(configPath string, allowLoopback bool, logger *slog.Logger) (*r
 		Destinations:         dest,
 		Retry: upstream.RetryPolicy{MaxAttempts: l.Retry.MaxAttempts, BaseDelay: l.Retry.BaseDelay.Std(),
 			MaxDelay: l.Retry.MaxDelay.Std(), MaxElapsed: l.Retry.MaxElapsed.Std()},
-		Observer: upstreamObserver(logger),
+		Observer:  upstreamObserver(logger, m),
+		Exchanges: m,
 	})
 	if err != nil {
 		return nil, err
@@ -71,14 +75,15 @@ func loadRuntime(configPath string, allowLoopback bool, logger *slog.Logger) (*r
 	if err := reg.SetProfiles(cfg.Profiles); err != nil {
 		return nil, err
 	}
-	return &runtime{cfg: cfg, reg: reg}, nil
+	return &runtime{cfg: cfg, reg: reg, metrics: m}, nil
 }
 
-// upstreamObserver logs retries and refused destinations; metrics hook in
-// beside the log lines.
-func upstreamObserver(logger *slog.Logger) *upstream.Observer {
+// upstreamObserver logs retries and refused destinations and counts the
+// retries.
+func upstreamObserver(logger *slog.Logger, m *metrics.Metrics) *upstream.Observer {
 	return &upstream.Observer{
 		OnRetry: func(e upstream.RetryEvent) {
+			m.Retry(e.Provider, e.Reason)
 			logger.Info("upstream retry", "upstream", e.Host, "method", e.Method, "path", e.Path, "attempt", e.Attempt, "reason", e.Reason, "delay_ms", e.Delay.Milliseconds())
 		},
 		OnRefused: func(r *upstream.RefusedError) {

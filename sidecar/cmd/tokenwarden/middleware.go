@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/audit"
+	"github.com/tokenwarden/tokenwarden/sidecar/config"
 	"github.com/tokenwarden/tokenwarden/sidecar/httpapi"
 	"github.com/tokenwarden/tokenwarden/sidecar/idempotency"
 )
@@ -18,12 +19,8 @@ func apiMiddleware(ctx context.Context, rt *runtime, stdout io.Writer) ([]func(h
 	cfg := rt.cfg
 	var mw []func(http.Handler) http.Handler
 	var closers []io.Closer
-	if len(cfg.APIKeys) > 0 {
-		keys := make([]httpapi.APIKey, len(cfg.APIKeys))
-		for i, k := range cfg.APIKeys {
-			keys[i] = httpapi.APIKey{ID: k.ID, Key: k.Value}
-		}
-		mw = append(mw, httpapi.RequireAPIKey(keys))
+	if key := requireKey(cfg); key != nil {
+		mw = append(mw, key)
 	}
 	inFlight := httpapi.NewInFlight()
 	mw = append(mw, inFlight.Middleware)
@@ -55,6 +52,19 @@ func apiMiddleware(ctx context.Context, rt *runtime, stdout io.Writer) ([]func(h
 		closers = append(closers, r)
 		store = r
 	}
-	mw = append(mw, httpapi.Idempotency(store, nil))
+	mw = append(mw, httpapi.Idempotency(store, rt.metrics.Replay))
 	return mw, inFlight, closers, nil
+}
+
+// requireKey is the caller API key check, or nil when no keys are
+// configured (a loopback listener). /metrics uses it alone.
+func requireKey(cfg *config.Config) func(http.Handler) http.Handler {
+	if len(cfg.APIKeys) == 0 {
+		return nil
+	}
+	keys := make([]httpapi.APIKey, len(cfg.APIKeys))
+	for i, k := range cfg.APIKeys {
+		keys[i] = httpapi.APIKey{ID: k.ID, Key: k.Value}
+	}
+	return httpapi.RequireAPIKey(keys)
 }

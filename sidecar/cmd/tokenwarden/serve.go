@@ -38,6 +38,8 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", os.Getenv("TOKENWARDEN_LISTEN"), "address to listen on (default: the config file's listen, else "+defaultListen+")")
 	configPath := fs.String("config", os.Getenv("TOKENWARDEN_CONFIG"), "configuration file (see docs/configuration.md)")
+	metricsMode := fs.String("metrics", firstOf(os.Getenv("TOKENWARDEN_METRICS"), "auto"),
+		"GET /metrics: open, key (needs a sidecar API key), off, or auto (open on a loopback listener, key otherwise)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -53,6 +55,11 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 			"  Add apiKeys to the config file (docs/configuration.md) or set TOKENWARDEN_API_KEY, or listen on 127.0.0.1.\n", addr)
 		return 1
 	}
+	needKey, serveMetrics, err := metricsPolicy(*metricsMode, addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "tokenwarden:", err)
+		return 2
+	}
 	mw, inFlight, closers, err := apiMiddleware(ctx, rt, stdout)
 	if err != nil {
 		printStartupError(stderr, err)
@@ -65,7 +72,13 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 	}()
 
 	opts := httpapi.Options{Registry: rt.reg, Logger: logger, Ready: &atomic.Bool{}, Version: version,
-		MaxBodyBytes: cfg.Limits.MaxBodyBytes, Middleware: mw}
+		MaxBodyBytes: cfg.Limits.MaxBodyBytes, Middleware: mw, Actions: rt.metrics}
+	if serveMetrics {
+		opts.Metrics = rt.metrics.Handler()
+		if key := requireKey(cfg); needKey && key != nil {
+			opts.MetricsMiddleware = []func(http.Handler) http.Handler{key}
+		}
+	}
 	var upstreams *demo.Upstreams
 	if withDemo {
 		if upstreams, err = demo.Start(); err != nil {
@@ -166,6 +179,24 @@ func listenerTLS(c *config.TLS) (*tls.Config, error) {
 		out.ClientCAs, out.ClientAuth = pool, tls.RequireAndVerifyClientCert
 	}
 	return out, nil
+}
+
+// metricsPolicy reads the --metrics mode. Metrics hold no secrets but do
+// reveal which actions run how often, so off loopback they need the key
+// unless the operator says otherwise. (A non-loopback listener always has
+// keys: serve refuses to start without.)
+func metricsPolicy(mode, listen string) (needKey, serve bool, err error) {
+	switch mode {
+	case "open":
+		return false, true, nil
+	case "key":
+		return true, true, nil
+	case "off":
+		return false, false, nil
+	case "auto":
+		return !isLoopback(listen), true, nil
+	}
+	return false, false, fmt.Errorf("--metrics must be open, key, off or auto, not %q", mode)
 }
 
 func firstOf(vals ...string) string {

@@ -9,14 +9,30 @@ import (
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
 	"github.com/tokenwarden/tokenwarden/sidecar/httpapi"
+	"github.com/tokenwarden/tokenwarden/sidecar/metrics"
 	"github.com/tokenwarden/tokenwarden/sidecar/providers"
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
 // Registry builds the registry of every provider, logging to logger (nil:
 // slog's default); handler results are checked against their output schemas.
 func Registry(t testing.TB, logger *slog.Logger) *action.Registry {
 	t.Helper()
-	reg, err := providers.Registry(action.Env{Logger: logger})
+	return registry(t, action.Env{Logger: logger})
+}
+
+// MeteredRegistry is Registry with m observing every upstream exchange, as
+// serve wires it; pass m to httpapi.Options (Actions, Metrics) as well.
+func MeteredRegistry(t testing.TB, m *metrics.Metrics, logger *slog.Logger) *action.Registry {
+	t.Helper()
+	cfg := upstream.DefaultConfig()
+	cfg.Exchanges = m
+	return registry(t, action.Env{HTTP: upstream.NewFactory(cfg), Logger: logger})
+}
+
+func registry(t testing.TB, env action.Env) *action.Registry {
+	t.Helper()
+	reg, err := providers.Registry(env)
 	if err != nil {
 		t.Fatal(err)
 	}

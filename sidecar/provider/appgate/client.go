@@ -144,7 +144,7 @@ func (c *Client) doLogin(ctx context.Context, version int) (string, error) {
 	}
 	var resp loginResponse
 	// A repeated sign-in only yields another token nobody holds yet.
-	ctx = upstream.WithRepeat(ctx, upstream.RepeatSafe)
+	ctx = upstream.WithRepeat(upstream.SigningIn(ctx), upstream.RepeatSafe)
 	status, raw, err := c.send(ctx, http.MethodPost, "/login", nil, body, version, "")
 	if err != nil {
 		return "", err

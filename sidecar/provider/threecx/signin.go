@@ -59,7 +59,7 @@ func (s *signIn) token(ctx context.Context, stale string) (string, error) {
 	}
 	// A repeated token request only replaces a token nobody holds yet, so
 	// it may be retried even when the action itself may not.
-	ctx = upstream.WithRepeat(context.WithValue(ctx, oauth2.HTTPClient, s.http), upstream.RepeatSafe)
+	ctx = upstream.WithRepeat(context.WithValue(upstream.SigningIn(ctx), oauth2.HTTPClient, s.http), upstream.RepeatSafe)
 	tok, err := s.cfg.Token(ctx)
 	s.signIns.Add(1)
 	if s.onSignIn != nil {
