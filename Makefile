@@ -7,7 +7,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 BIN      := bin/tokenwarden
 LISTEN   ?= 127.0.0.1:8787
 
-.PHONY: run build test vet fmt-check docker clean help
+.PHONY: run build build-nodemo test vet fmt-check docker clean help
 
 help:
 	@echo "make run        start the sidecar with built-in demo upstreams on $(LISTEN)"
@@ -22,6 +22,10 @@ run:
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./sidecar/cmd/tokenwarden
+
+# The production build: no demo emulators (see docker/Dockerfile's TAGS).
+build-nodemo:
+	CGO_ENABLED=0 $(GO) build -trimpath -tags nodemo -ldflags "$(LDFLAGS)" -o $(BIN)-nodemo ./sidecar/cmd/tokenwarden
 
 vet:
 	$(GO) vet ./...

@@ -32,6 +32,7 @@ type dockerfile struct {
 	health     []string
 	env        []string
 	user       string
+	args       map[string]string // ARG defaults, substituted into the build line
 }
 
 // parseDockerfile reads the instructions the tests replay. Only the final
@@ -42,7 +43,7 @@ func parseDockerfile(t *testing.T) dockerfile {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d dockerfile
+	d := dockerfile{args: map[string]string{}}
 	var lines []string
 	var cur strings.Builder
 	sc := bufio.NewScanner(bytes.NewReader(b))
@@ -86,6 +87,10 @@ func parseDockerfile(t *testing.T) dockerfile {
 				t.Fatalf("HEALTHCHECK without CMD: %s", rest)
 			}
 			d.health = execForm(c)
+		case "ARG":
+			if name, def, ok := strings.Cut(rest, "="); ok {
+				d.args[name] = def
+			}
 		case "ENV":
 			d.env = append(d.env, strings.Fields(rest)...)
 		case "USER":
@@ -133,6 +138,9 @@ func buildImageBinary(t *testing.T, d dockerfile, version string) (string, strin
 	args := make([]string, len(d.buildArgs))
 	for i, a := range d.buildArgs {
 		a = strings.ReplaceAll(a, "${VERSION}", version)
+		for name, def := range d.args {
+			a = strings.ReplaceAll(a, "${"+name+"}", def)
+		}
 		if i > 0 && d.buildArgs[i-1] == "-o" {
 			a = out
 		}
@@ -185,6 +193,11 @@ func TestImageRunsWhatItsDockerfileSays(t *testing.T) {
 	out, err := imageCommand(binary, d.entrypoint, "version").Output()
 	if err != nil || strings.TrimSpace(string(out)) != "9.8.7-image-test" {
 		t.Errorf("version: %q, %v; want the build arg stamped in", out, err)
+	}
+	// The production image carries no demo emulators (TAGS=nodemo), and
+	// says so instead of failing obscurely.
+	if out, err := imageCommand(binary, d.entrypoint, "demo", "--listen", "127.0.0.1:0").CombinedOutput(); err == nil || !strings.Contains(string(out), "built without the demo") {
+		t.Errorf("demo in the image build: %q, %v; want a refusal naming nodemo", out, err)
 	}
 
 	// The image's ENV, with the listen address moved from 0.0.0.0:8787 to a

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,13 +12,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"sort"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/config"
-	"github.com/tokenwarden/tokenwarden/sidecar/demo"
 	"github.com/tokenwarden/tokenwarden/sidecar/httpapi"
 )
 
@@ -79,15 +75,15 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 			opts.MetricsMiddleware = []func(http.Handler) http.Handler{key}
 		}
 	}
-	var upstreams *demo.Upstreams
+	var upstreams *demoEnv
 	if withDemo {
-		if upstreams, err = demo.Start(); err != nil {
+		if upstreams, err = startDemo(); err != nil {
 			fmt.Fprintln(stderr, "tokenwarden:", err)
 			return 1
 		}
-		defer upstreams.Close(context.Background())
-		opts.DemoConnections = upstreams.Connections
-		opts.DemoStats = upstreams.Stats
+		defer upstreams.close()
+		opts.DemoConnections = upstreams.connections
+		opts.DemoStats = upstreams.stats
 	}
 	handler, err := httpapi.New(opts)
 	if err != nil {
@@ -119,7 +115,7 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 		"profiles", rt.reg.ProfileNames(), "mutual_tls", cfg.TLS != nil && cfg.TLS.ClientCAFile != "")
 	listening(url)
 	if withDemo {
-		printDemoBanner(stdout, url, upstreams)
+		upstreams.banner(stdout, url)
 	}
 
 	select {
@@ -208,30 +204,11 @@ func firstOf(vals ...string) string {
 	return ""
 }
 
-// printDemoBanner prints the demo connections and curl commands a newcomer
-// can paste. The credentials are the emulators' own demo values.
-func printDemoBanner(w io.Writer, addr string, u *demo.Upstreams) {
-	conns, _ := json.MarshalIndent(u.Connections, "", "  ")
-	fmt.Fprintf(w, "Tokenwarden demo is running at %s\n\n", addr)
-	fmt.Fprintf(w, "Demo connections (also at GET %s/v1/demo/connections):\n%s\n\n", addr, conns)
-	fmt.Fprintln(w, "Try:")
-	ids := make([]string, 0, len(u.Try))
-	for id := range u.Try {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	examples := make([]demo.Example, 0, len(ids)+len(u.Examples))
-	for _, id := range ids {
-		provider, _, _ := strings.Cut(id, ".")
-		examples = append(examples, demo.Example{Connection: provider, Action: id, Input: u.Try[id]})
-	}
-	for _, e := range append(examples, u.Examples...) {
-		conn, _ := json.Marshal(u.Connections[e.Connection])
-		input, _ := json.Marshal(e.Input)
-		fmt.Fprintf(w, "  curl -s %s/v1/actions/%s -H 'Content-Type: application/json' \\\n    -d '{\"connection\": %s, \"input\": %s}'\n", addr, e.Action, conn, input)
-	}
-	if len(u.Notes) > 0 {
-		fmt.Fprintf(w, "\n%s\n", strings.Join(u.Notes, "\n"))
-	}
-	fmt.Fprintf(w, "\nAll actions and their schemas: curl -s %s/v1/actions\n", addr)
+// demoEnv is what serve needs from the demo's emulators; builds tagged
+// nodemo leave the emulators (and the OAuth server library they link) out.
+type demoEnv struct {
+	connections map[string]any
+	stats       func() map[string]any
+	banner      func(w io.Writer, addr string)
+	close       func()
 }
