@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -129,7 +130,13 @@ func TestNoSecretReachesLogsAuditOrProblems(t *testing.T) {
 		}
 	}
 	w.mu.Unlock()
-	outputs := map[string]string{"logs": logs, "audit events": audits, "problem bodies": strings.Join(problems, "\n")}
+	scraped := w.scrape()
+	for _, moved := range []string{`tokenwarden_idempotent_replays_total [1-9]`, `tokenwarden_upstream_retries_total\{[^}]*\} [1-9]`} {
+		if !regexp.MustCompile(moved).MatchString(scraped) {
+			t.Errorf("/metrics did not count replays and retries (%s):\n%s", moved, scraped)
+		}
+	}
+	outputs := map[string]string{"logs": logs, "audit events": audits, "problem bodies": strings.Join(problems, "\n"), "metrics": scraped}
 	for name, out := range outputs {
 		if out == "" {
 			t.Fatalf("no %s were produced", name)

@@ -23,6 +23,7 @@ import (
 	"github.com/tokenwarden/tokenwarden/sidecar/idempotency"
 	"github.com/tokenwarden/tokenwarden/sidecar/internal/testclock"
 	"github.com/tokenwarden/tokenwarden/sidecar/internal/testlog"
+	"github.com/tokenwarden/tokenwarden/sidecar/metrics"
 	"github.com/tokenwarden/tokenwarden/sidecar/providers"
 	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
@@ -55,6 +56,8 @@ type world struct {
 	audits   *testlog.Buffer
 	answers  []answer // every answer the tests saw
 
+	metrics *metrics.Metrics
+
 	mu      sync.Mutex
 	bearers map[string]bool // access tokens the upstreams were shown
 	waits   []time.Duration
@@ -66,7 +69,7 @@ type option func(*upstream.Config)
 
 func newWorld(t *testing.T, opts ...option) *world {
 	t.Helper()
-	w := &world{t: t, bearers: map[string]bool{}, logs: &testlog.Buffer{}, audits: &testlog.Buffer{}, agClock: testclock.New(time.Now())}
+	w := &world{t: t, metrics: metrics.New(), bearers: map[string]bool{}, logs: &testlog.Buffer{}, audits: &testlog.Buffer{}, agClock: testclock.New(time.Now())}
 	w.pbx = threecxemu.New(threecxemu.Options{})
 	w.pbxInj = faults.Wrap(w.recordBearers(w.pbx))
 	pbxSrv := httptest.NewServer(w.pbxInj)
@@ -94,7 +97,13 @@ func newWorld(t *testing.T, opts ...option) *world {
 				w.mu.Unlock()
 				return nil
 			}},
-		Observer: &upstream.Observer{OnRetry: func(e upstream.RetryEvent) { w.mu.Lock(); w.retries = append(w.retries, e); w.mu.Unlock() }},
+		Observer: &upstream.Observer{OnRetry: func(e upstream.RetryEvent) {
+			w.metrics.Retry(e.Provider, e.Reason)
+			w.mu.Lock()
+			w.retries = append(w.retries, e)
+			w.mu.Unlock()
+		}},
+		Exchanges: w.metrics,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -114,11 +123,11 @@ func newWorld(t *testing.T, opts ...option) *world {
 	prev := slog.Default()
 	slog.SetDefault(logger)
 	t.Cleanup(func() { slog.SetDefault(prev) })
-	h, err := httpapi.New(httpapi.Options{Registry: reg, Logger: logger, Middleware: []func(http.Handler) http.Handler{
+	h, err := httpapi.New(httpapi.Options{Registry: reg, Logger: logger, Metrics: w.metrics.Handler(), Actions: w.metrics, Middleware: []func(http.Handler) http.Handler{
 		httpapi.RequireAPIKey([]httpapi.APIKey{{ID: "suite", Key: callerKey}}),
 		httpapi.NewInFlight().Middleware,
 		httpapi.Audit(reg, audit.NewLines(w.audits)),
-		httpapi.Idempotency(idempotency.NewMemory(time.Hour, 1000, 1<<20), func() { w.mu.Lock(); w.replays++; w.mu.Unlock() }),
+		httpapi.Idempotency(idempotency.NewMemory(time.Hour, 1000, 1<<20), func() { w.metrics.Replay(); w.mu.Lock(); w.replays++; w.mu.Unlock() }),
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -201,6 +210,21 @@ func (w *world) recorded() ([]time.Duration, []upstream.RetryEvent) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]time.Duration(nil), w.waits...), append([]upstream.RetryEvent(nil), w.retries...)
+}
+
+// scrape reads /metrics as Prometheus text.
+func (w *world) scrape() string {
+	w.t.Helper()
+	resp, err := http.Get(w.url + "/metrics")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		w.t.Fatalf("/metrics: %d %s", resp.StatusCode, b)
+	}
+	return string(b)
 }
 
 // auditEvents parses the audit lines written so far.
