@@ -6,6 +6,14 @@
 // build copies it into requestDefaults of the nodes that use the credential,
 // so the mapping from credential fields to the sidecar's connection lives in
 // one place.
+//
+// A credential either sends that connection or names a profile the sidecar
+// keeps (connectionMode "profile"), never both: the sidecar refuses a body
+// with both members. n8n resolves each string of a body on its own, so a
+// nested mapping whose fields all resolve to undefined still arrives as an
+// object ({"tls": {}}). The build therefore folds the mapping into one
+// expression that yields the whole object or undefined, and n8n's JSON
+// serialisation leaves an undefined member out of the body.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -34,12 +42,29 @@ for (const dir of fs.readdirSync(path.join(root, 'nodedefs'), { withFileTypes: t
 // its generic message for the status; the shared rules name the problem.
 const { rules: testRules } = readJSON(path.join(root, 'credentials', 'testRules.json'));
 
+// connectionExpression folds a nested mapping of "={{ expr }}" strings into
+// one expression: the object in details mode, undefined in profile mode.
+// Pieces are joined with spaces so no "}}" ends the expression early.
+function connectionExpression(mapping) {
+	const fold = (v) => {
+		if (v !== null && typeof v === 'object') {
+			return `{ ${Object.entries(v).map(([k, sub]) => `${JSON.stringify(k)}: ${fold(sub)}`).join(', ')} }`;
+		}
+		const m = typeof v === 'string' && /^=\{\{([\s\S]*)\}\}$/.exec(v);
+		if (!m) throw new Error(`connection mapping value ${JSON.stringify(v)} is not an expression`);
+		return `(${m[1].trim()})`;
+	};
+	return `={{ $credentials.connectionMode === 'profile' ? undefined : ${fold(mapping)} }}`;
+}
+
 const credentials = new Map(); // credential name -> description
 for (const f of fs.readdirSync(path.join(root, 'credentials')).sort()) {
 	if (!f.endsWith('.credential.json')) continue;
 	const cls = f.slice(0, -'.credential.json'.length);
 	const desc = readJSON(path.join(root, 'credentials', f));
-	desc.test = { request: { ...desc.test.request, ignoreHttpStatusErrors: true }, rules: testRules };
+	const { connection, ...rest } = desc.test.request.body;
+	const body = { connection: connectionExpression(connection), ...rest };
+	desc.test = { request: { ...desc.test.request, body, ignoreHttpStatusErrors: true }, rules: testRules };
 	credentials.set(desc.name, desc);
 	writeJSON(path.join(out, 'dist', 'credentials', f), desc);
 	write(
@@ -64,7 +89,7 @@ for (const dir of fs.readdirSync(path.join(root, 'nodedefs'), { withFileTypes: t
 	const desc = readJSON(path.join(src, `${cls}.description.json`));
 	const cred = credentials.get(desc.credentials[0].name);
 	if (!cred) throw new Error(`${cls}: credential ${desc.credentials[0].name} not found in credentials/`);
-	desc.requestDefaults.body = { connection: structuredClone(cred.test.request.body.connection), ...desc.requestDefaults.body };
+	desc.requestDefaults.body = { ...cred.test.request.body, ...desc.requestDefaults.body };
 	writeJSON(path.join(dst, `${cls}.description.json`), desc);
 	fs.copyFileSync(path.join(src, `${cls}.node.json`), path.join(dst, `${cls}.node.json`));
 	for (const f of fs.readdirSync(src)) if (f.endsWith('.svg')) fs.copyFileSync(path.join(src, f), path.join(dst, f));

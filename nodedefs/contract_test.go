@@ -22,6 +22,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/tokenwarden/tokenwarden/schemas"
+	"github.com/tokenwarden/tokenwarden/sidecar/action"
 )
 
 // hiddenInput lists action input fields no node property sends, each with why.
@@ -36,7 +37,15 @@ var uiOnlyCredentialFields = map[string]bool{
 	"sidecarUrl":     true, // where requests go (requestDefaults.baseURL)
 	"sidecarApiKey":  true, // the Authorization header
 	"authentication": true, // Appgate: which of sign-in or token fields are sent
+	"connectionMode": true, // whether connection or profile is sent
 }
+
+// The credential field naming a sidecar profile, and the mode field that
+// chooses between it and the connection fields.
+const (
+	profileField = "profile"
+	modeField    = "connectionMode"
+)
 
 func TestNodesMatchActionSchemas(t *testing.T) {
 	pack := loadPack(t)
@@ -60,37 +69,49 @@ func TestContractCatchesRenames(t *testing.T) {
 		if !renamed {
 			t.Fatal("no 3CX property sends input.id")
 		}
-		problems := strings.Join(checkContract(pack, loadSchemas(t)), "\n")
-		for _, want := range []string{"input.ident", "input.id"} {
-			if !strings.Contains(problems, want) {
-				t.Errorf("checker did not name %s:\n%s", want, problems)
-			}
-		}
+		wantNamed(t, checkContract(pack, loadSchemas(t)), "input.ident", "input.id")
 	})
 	t.Run("schema field renamed", func(t *testing.T) {
 		s := loadSchemas(t)
 		in := s.input("threecx.revokeSecurityToken")
 		in.Properties["tokenId"] = in.Properties["id"]
 		delete(in.Properties, "id")
-		problems := strings.Join(checkContract(loadPack(t), s), "\n")
-		for _, want := range []string{"threecx.revokeSecurityToken", "input.id", "input.tokenId"} {
-			if !strings.Contains(problems, want) {
-				t.Errorf("checker did not name %s:\n%s", want, problems)
-			}
-		}
+		wantNamed(t, checkContract(loadPack(t), s), "threecx.revokeSecurityToken", "input.id", "input.tokenId")
 	})
 	t.Run("credential field renamed", func(t *testing.T) {
 		pack := loadPack(t)
 		conn := pack.credentials["tokenwardenThreeCxApi"].Test.Request.Body["connection"].(map[string]any)
 		conn["pbxUrl"] = conn["baseUrl"]
 		delete(conn, "baseUrl")
-		problems := strings.Join(checkContract(pack, loadSchemas(t)), "\n")
-		for _, want := range []string{"connection.pbxUrl", "connection.baseUrl"} {
-			if !strings.Contains(problems, want) {
-				t.Errorf("checker did not name %s:\n%s", want, problems)
+		wantNamed(t, checkContract(pack, loadSchemas(t)), "connection.pbxUrl", "connection.baseUrl")
+	})
+	t.Run("profile member renamed", func(t *testing.T) {
+		pack := loadPack(t)
+		body := pack.credentials["tokenwardenThreeCxApi"].Test.Request.Body
+		body["profileName"] = body["profile"]
+		delete(body, "profile")
+		wantNamed(t, checkContract(pack, loadSchemas(t)), "profileName", "envelope")
+	})
+	t.Run("connection field shown in profile mode", func(t *testing.T) {
+		pack := loadPack(t)
+		for _, p := range pack.credentials["tokenwardenAppgateSdpApi"].Properties {
+			if p.Name == "password" {
+				delete(p.DisplayOptions.Show, modeField)
 			}
 		}
+		wantNamed(t, checkContract(pack, loadSchemas(t)), `"password"`, modeField)
 	})
+}
+
+// wantNamed fails unless the checker's problems name every one of want.
+func wantNamed(t *testing.T, problems []string, want ...string) {
+	t.Helper()
+	all := strings.Join(problems, "\n")
+	for _, w := range want {
+		if !strings.Contains(all, w) {
+			t.Errorf("checker did not name %s:\n%s", w, all)
+		}
+	}
 }
 
 // ---- the node pack, as far as the contract needs it
@@ -216,6 +237,11 @@ func loadPack(t *testing.T) *pack {
 		var c credential
 		c.file = filepath.Join("credentials", filepath.Base(f))
 		readJSON(t, f, &c)
+		for _, prop := range c.Properties {
+			if err := prop.parse(); err != nil {
+				t.Fatalf("%s: %s: %v", c.file, prop.Name, err)
+			}
+		}
 		p.credentials[c.Name] = &c
 	}
 	if len(p.nodes) == 0 || len(p.credentials) == 0 {
@@ -714,6 +740,7 @@ func checkCredential(c *credential, s *schemaSet) []string {
 	}
 	referenced := map[string]bool{}
 	reached := map[string]bool{}
+	problems = append(problems, checkProfileMode(c, props, referenced)...)
 	var walk func(m map[string]any, prefix string)
 	walk = func(m map[string]any, prefix string) {
 		for key, v := range m {
@@ -745,6 +772,9 @@ func checkCredential(c *credential, s *schemaSet) []string {
 				bad("connection.%s uses $credentials.%s, which the credential does not have", path, target)
 				continue
 			}
+			if !shownOnlyIn(p, "details") {
+				bad("%q fills connection.%s but is not shown only when %s is details (displayOptions.show.%s)", target, path, modeField, modeField)
+			}
 			for _, msg := range compatible(p, f, strings.Contains(expr, "undefined")) {
 				bad("%q → connection.%s: %s", target, path, msg)
 			}
@@ -767,6 +797,69 @@ func checkCredential(c *credential, s *schemaSet) []string {
 		if _, ok := mapping[name]; !ok {
 			bad("connection.%s is required by the schema but the credential does not send it", name)
 		}
+	}
+	return problems
+}
+
+// envelopeMembers are the JSON members of the sidecar's request envelope
+// (action.Envelope), read from its struct tags.
+func envelopeMembers() map[string]bool {
+	out := map[string]bool{}
+	t := reflect.TypeOf(action.Envelope{})
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		out[name] = true
+	}
+	return out
+}
+
+// shownOnlyIn reports whether a credential field shows only in one mode.
+func shownOnlyIn(p *property, mode string) bool {
+	if p.DisplayOptions == nil {
+		return false
+	}
+	modes := p.DisplayOptions.Show[modeField]
+	return len(modes) == 1 && modes[0] == mode
+}
+
+// checkProfileMode holds the credential's choice between its connection
+// fields and a sidecar profile: a mode field defaulting to the connection
+// fields, a profile name shown only in profile mode, and a test request
+// whose members are the envelope's, the profile sent only in profile mode.
+func checkProfileMode(c *credential, props map[string]*property, referenced map[string]bool) []string {
+	var problems []string
+	bad := func(format string, args ...any) {
+		problems = append(problems, c.file+": "+fmt.Sprintf(format, args...))
+	}
+	envelope := envelopeMembers()
+	for member := range c.Test.Request.Body {
+		if !envelope[member] {
+			bad("test request body member %q is not a member of the sidecar's request envelope (action.Envelope)", member)
+		}
+	}
+	mode := props[modeField]
+	if mode == nil || mode.Type != "options" || mode.Default != "details" {
+		bad("needs an options field %q defaulting to \"details\"", modeField)
+	} else {
+		values := map[any]bool{}
+		for _, ch := range mode.choices {
+			values[ch.Value] = true
+		}
+		if len(values) != 2 || !values["details"] || !values["profile"] {
+			bad("field %q must offer exactly details and profile", modeField)
+		}
+	}
+	p := props[profileField]
+	if p == nil || p.Type != "string" || !p.Required || !shownOnlyIn(p, "profile") {
+		bad("needs a required string field %q shown only when %s is profile", profileField, modeField)
+	}
+	expr, _ := c.Test.Request.Body[profileField].(string)
+	refs := credentialRef.FindAllStringSubmatch(expr, -1)
+	if len(refs) == 0 || refs[len(refs)-1][1] != profileField || !strings.Contains(expr, "$credentials."+modeField+" === 'profile'") || !strings.Contains(expr, "undefined") {
+		bad("test request body.%s must send $credentials.%s when %s is profile and undefined otherwise, has %q", profileField, profileField, modeField, expr)
+	}
+	for _, r := range refs {
+		referenced[r[1]] = true
 	}
 	return problems
 }
