@@ -26,10 +26,16 @@ import (
 // env is what every test shares: one sidecar, one n8n user folder with
 // every credential and workflow imported once.
 var env struct {
-	sidecarURL  string
-	sidecarLog  string // the sidecar's output, its demo banner included
-	oauth       map[string]*oauthServer
-	connections map[string]map[string]any
+	sidecarURL string
+	sidecarBin string
+	sidecarLog string // the sidecar's output, its demo banner included
+	// profileSidecarURL is a second sidecar that keeps the demo PBX as a
+	// connection profile (profile_test.go); capture records what n8n
+	// sends to a sidecar.
+	profileSidecarURL string
+	capture           *capture
+	oauth             map[string]*oauthServer
+	connections       map[string]map[string]any
 	// n8n loads the pack from a custom extensions folder (node types
 	// "CUSTOM.<name>"); n8nNpm has it installed with npm as a community
 	// package ("n8n-nodes-tokenwarden.<name>"), the way users install it.
@@ -92,6 +98,14 @@ func setupAndRun(m *testing.M) (int, error) {
 		return 0, err
 	}
 
+	stopProfileSidecar, err := startProfileSidecar(tmp)
+	if err != nil {
+		return 0, err
+	}
+	defer stopProfileSidecar()
+	env.capture = newCapture()
+	defer env.capture.Close()
+
 	creds, err := demoCredentials()
 	if err != nil {
 		return 0, err
@@ -106,8 +120,8 @@ func setupAndRun(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	nodeWorkflows := append(append(threeCxWorkflows(), agWorkflows...), oaWorkflows...)
-	if err := importAll(ctx, env.n8n, filepath.Join(tmp, "import-custom"), creds, nodeWorkflows); err != nil {
+	nodeWorkflows := append(append(append(threeCxWorkflows(), agWorkflows...), oaWorkflows...), profileWorkflows()...)
+	if err := importAll(ctx, env.n8n, filepath.Join(tmp, "import-custom"), append(creds, profileCredentials()...), nodeWorkflows); err != nil {
 		return 0, err
 	}
 	npmHome := filepath.Join(tmp, "n8n-npm")
@@ -152,6 +166,8 @@ func n8nBinary(ctx context.Context, root string) (string, error) {
 	return lines[len(lines)-1], nil
 }
 
+// startSidecar builds the sidecar into tmp and runs `tokenwarden demo`, the
+// sidecar every credential but the profile ones talks to.
 func startSidecar(ctx context.Context, root, tmp string) (stop func(), err error) {
 	bin := filepath.Join(tmp, "tokenwarden")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./sidecar/cmd/tokenwarden")
@@ -159,39 +175,48 @@ func startSidecar(ctx context.Context, root, tmp string) (stop func(), err error
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("go build: %w\n%s", err, out)
 	}
+	env.sidecarBin = bin
+	env.sidecarLog = filepath.Join(tmp, "sidecar.log")
+	env.sidecarURL, stop, err = launchSidecar(bin, env.sidecarLog, nil)
+	return stop, err
+}
+
+// launchSidecar runs `tokenwarden demo` on a free loopback port with extra
+// arguments and environment variables, and waits until it is ready.
+func launchSidecar(bin, logPath string, args []string, extraEnv ...string) (url string, stop func(), err error) {
 	addr, err := freeLoopbackAddr()
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	logPath := filepath.Join(tmp, "sidecar.log")
-	env.sidecarLog = logPath
 	logFile, err := os.Create(logPath)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	cmd := exec.Command(bin, "demo", "--listen", addr)
+	cmd := exec.Command(bin, append([]string{"demo", "--listen", addr}, args...)...)
+	cmd.Env = append(os.Environ(), extraEnv...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
-		return nil, err
+		logFile.Close()
+		return "", nil, err
 	}
 	stop = func() {
 		interrupt(cmd, 10*time.Second)
 		logFile.Close()
 	}
-	env.sidecarURL = "http://" + addr
+	url = "http://" + addr
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(env.sidecarURL + "/readyz")
+		resp, err := http.Get(url + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return stop, nil
+				return url, stop, nil
 			}
 		}
 		if time.Now().After(deadline) {
 			stop()
 			log, _ := os.ReadFile(logPath)
-			return nil, fmt.Errorf("sidecar not ready at %s after 30 s:\n%s", env.sidecarURL, log)
+			return "", nil, fmt.Errorf("sidecar not ready at %s after 30 s:\n%s", url, log)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
