@@ -81,9 +81,10 @@ func profileCredentialData() map[string]map[string]any {
 
 func profileCredentials() []map[string]any {
 	var out []map[string]any
-	for _, conn := range keys(profileCredentialData()) {
+	data := profileCredentialData()
+	for _, conn := range keys(data) {
 		ref := credentialRef(conn)
-		out = append(out, map[string]any{"id": ref["id"], "name": ref["name"], "type": credentialOf[threeCxType].typ, "data": profileCredentialData()[conn]})
+		out = append(out, map[string]any{"id": ref["id"], "name": ref["name"], "type": credentialOf[threeCxType].typ, "data": data[conn]})
 	}
 	return out
 }

@@ -428,8 +428,10 @@ func checkContract(p *pack, s *schemaSet) []string {
 			continue
 		}
 		provider := providerOf(cred)
-		if _, ok := n.RequestDefaults.Body["connection"]; ok {
-			bad("%s: requestDefaults.body.connection is copied from the credential's test request at build time; do not repeat it", n.file)
+		for member := range cred.Test.Request.Body {
+			if _, ok := n.RequestDefaults.Body[member]; ok {
+				bad("%s: requestDefaults.body.%s is copied from the credential's test request at build time; do not repeat it", n.file, member)
+			}
 		}
 		for _, op := range operations(n) {
 			usedActions[op.action] = true
