@@ -102,8 +102,7 @@ func newWorld(t *testing.T, opts ...option) *world {
 			w.mu.Lock()
 			w.retries = append(w.retries, e)
 			w.mu.Unlock()
-		}},
-		Exchanges: w.metrics,
+		}, OnExchange: w.metrics.Exchange},
 	}
 	for _, o := range opts {
 		o(&cfg)

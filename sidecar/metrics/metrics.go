@@ -111,7 +111,7 @@ func (m *Metrics) ActionStarted(action string) (done func(outcome string, second
 	}
 }
 
-// Exchange implements upstream.ExchangeObserver.
+// Exchange counts one upstream exchange (upstream.Observer.OnExchange).
 func (m *Metrics) Exchange(_ context.Context, e upstream.Exchange) {
 	provider := e.Provider
 	if provider == "" {

@@ -19,13 +19,6 @@ type Exchange struct {
 	Duration time.Duration // until the answer's headers arrived
 }
 
-// ExchangeObserver learns about every upstream exchange (metrics, tracing).
-// It is called on the request's goroutine, so it must be quick and safe for
-// concurrent use.
-type ExchangeObserver interface {
-	Exchange(ctx context.Context, e Exchange)
-}
-
 type ctxKey int
 
 const (
@@ -57,10 +50,10 @@ func IsSignIn(ctx context.Context) bool {
 	return v
 }
 
-// observed reports every exchange through next to an ExchangeObserver.
+// observed reports every exchange through next to Observer.OnExchange.
 type observed struct {
-	next http.RoundTripper
-	obs  ExchangeObserver
+	next       http.RoundTripper
+	onExchange func(context.Context, Exchange)
 }
 
 func (o observed) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -78,16 +71,6 @@ func (o observed) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp != nil {
 		e.Status = resp.StatusCode
 	}
-	o.obs.Exchange(ctx, e)
+	o.onExchange(ctx, e)
 	return resp, err
-}
-
-// ExchangeObservers fans one exchange out to several observers.
-type ExchangeObservers []ExchangeObserver
-
-// Exchange implements ExchangeObserver.
-func (os ExchangeObservers) Exchange(ctx context.Context, e Exchange) {
-	for _, o := range os {
-		o.Exchange(ctx, e)
-	}
 }

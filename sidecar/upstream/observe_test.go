@@ -38,7 +38,7 @@ func TestObserverSeesEveryExchange(t *testing.T) {
 
 	rec := &recorder{}
 	cfg := DefaultConfig()
-	cfg.Exchanges = rec
+	cfg.Observer = &Observer{OnExchange: rec.Exchange}
 	cfg.Retry = RetryPolicy{MaxAttempts: 1} // one exchange per request, however it ends
 	client, err := NewFactory(cfg).Client(nil)
 	if err != nil {
@@ -89,7 +89,7 @@ func TestClientKeepsTheRequestTimeout(t *testing.T) {
 	defer close(release)
 	cfg := DefaultConfig()
 	cfg.RequestTimeout = 300 * time.Millisecond
-	cfg.Exchanges = &recorder{}
+	cfg.Observer = &Observer{OnExchange: (&recorder{}).Exchange}
 	client, err := NewFactory(cfg).Client(nil)
 	if err != nil {
 		t.Fatal(err)

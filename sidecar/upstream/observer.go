@@ -17,12 +17,15 @@ type RetryEvent struct {
 	Delay    time.Duration
 }
 
-// Observer receives reliability events, so metrics and tests can count them
-// without this package depending on a metrics library. Nil fields are
-// skipped; hooks must be quick and safe for concurrent use.
+// Observer receives what happens upstream, so metrics, logs and tests can
+// count it without this package depending on a metrics library. Nil fields
+// are skipped; hooks run on the request's goroutine, so they must be quick
+// and safe for concurrent use.
 type Observer struct {
 	OnRetry   func(RetryEvent)
 	OnRefused func(*RefusedError)
+	// OnExchange sees every exchange on the wire (each attempt).
+	OnExchange func(context.Context, Exchange)
 }
 
 func (o *Observer) retry(e RetryEvent) {

@@ -34,14 +34,11 @@ type Config struct {
 	Destinations Destinations
 	// Retry bounds retries; a zero MaxAttempts means DefaultRetryPolicy.
 	Retry RetryPolicy
-	// Observer receives retries and refusals; nil for none.
+	// Observer receives exchanges, retries and refusals; nil for none.
 	Observer *Observer
 	// Lookup resolves host names; nil uses the system resolver. Tests
 	// inject answers here so DNS tricks can be tried without a network.
 	Lookup func(ctx context.Context, host string) ([]netip.Addr, error)
-	// Exchanges, when set, sees every upstream exchange (each attempt, on
-	// the wire) for metrics.
-	Exchanges ExchangeObserver
 }
 
 // DefaultConfig suits a sidecar on the same network as its upstreams. 64
@@ -122,8 +119,8 @@ func (f *Factory) transport(tlsCfg *tls.Config) http.RoundTripper {
 		ResponseHeaderTimeout: f.cfg.RequestTimeout,
 	}
 	var wire http.RoundTripper = base
-	if f.cfg.Exchanges != nil {
-		wire = observed{next: base, obs: f.cfg.Exchanges}
+	if f.cfg.Observer != nil && f.cfg.Observer.OnExchange != nil {
+		wire = observed{next: base, onExchange: f.cfg.Observer.OnExchange}
 	}
 	limited := &limitTransport{next: wire, limiter: f.limiter}
 	retried := &retryTransport{next: limited, policy: f.cfg.Retry, obs: f.cfg.Observer}

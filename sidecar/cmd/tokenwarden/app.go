@@ -62,8 +62,7 @@ func loadRuntime(configPath string, allowLoopback bool, logger *slog.Logger) (*r
 		Destinations:         dest,
 		Retry: upstream.RetryPolicy{MaxAttempts: l.Retry.MaxAttempts, BaseDelay: l.Retry.BaseDelay.Std(),
 			MaxDelay: l.Retry.MaxDelay.Std(), MaxElapsed: l.Retry.MaxElapsed.Std()},
-		Observer:  upstreamObserver(logger, m),
-		Exchanges: m,
+		Observer: upstreamObserver(logger, m),
 	})
 	if err != nil {
 		return nil, err
@@ -78,10 +77,11 @@ func loadRuntime(configPath string, allowLoopback bool, logger *slog.Logger) (*r
 	return &runtime{cfg: cfg, reg: reg, metrics: m}, nil
 }
 
-// upstreamObserver logs retries and refused destinations and counts the
-// retries.
+// upstreamObserver counts exchanges and retries, and logs retries and
+// refused destinations.
 func upstreamObserver(logger *slog.Logger, m *metrics.Metrics) *upstream.Observer {
 	return &upstream.Observer{
+		OnExchange: m.Exchange,
 		OnRetry: func(e upstream.RetryEvent) {
 			m.Retry(e.Provider, e.Reason)
 			logger.Info("upstream retry", "upstream", e.Host, "method", e.Method, "path", e.Path, "attempt", e.Attempt, "reason", e.Reason, "delay_ms", e.Delay.Milliseconds())

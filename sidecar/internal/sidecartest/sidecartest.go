@@ -26,7 +26,7 @@ func Registry(t testing.TB, logger *slog.Logger) *action.Registry {
 func MeteredRegistry(t testing.TB, m *metrics.Metrics, logger *slog.Logger) *action.Registry {
 	t.Helper()
 	cfg := upstream.DefaultConfig()
-	cfg.Exchanges = m
+	cfg.Observer = &upstream.Observer{OnExchange: m.Exchange}
 	return registry(t, action.Env{HTTP: upstream.NewFactory(cfg), Logger: logger})
 }
 
