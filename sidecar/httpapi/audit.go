@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"regexp"
@@ -39,12 +40,15 @@ func Audit(reg *action.Registry, sink audit.Sink) func(http.Handler) http.Handle
 				next.ServeHTTP(w, r)
 				return
 			}
-			body, err := peekBody(r)
-			if err != nil {
+			// Read only to refuse an unreadable body before anything runs;
+			// the handler parses it and hands the envelope back in parsed.
+			if _, err := peekBody(r); err != nil {
 				writeProblem(w, r, err)
 				return
 			}
 			ctx, trace := upstream.WithTrace(r.Context())
+			parsed := &parsedEnvelope{}
+			ctx = context.WithValue(ctx, parsedEnvelopeKey{}, parsed)
 			rec := newCapture(w, 64<<10)
 			next.ServeHTTP(rec, r.WithContext(ctx))
 
@@ -53,9 +57,9 @@ func Audit(reg *action.Registry, sink audit.Sink) func(http.Handler) http.Handle
 			if actor := r.Header.Get(ActorHeader); saneActor.MatchString(actor) {
 				e.Actor = actor
 			}
-			if env, err := action.ParseEnvelope(body); err == nil {
-				e.Profile = env.Profile
-				e.Targets = targets(env.Input, secretFields[id])
+			if parsed.ok {
+				e.Profile = parsed.env.Profile
+				e.Targets = targets(parsed.env.Input, secretFields[id])
 			}
 			sum := trace.Summary()
 			e.UpstreamStatus, e.UpstreamAttempts = sum.LastStatus, sum.Attempts
@@ -75,6 +79,23 @@ func Audit(reg *action.Registry, sink audit.Sink) func(http.Handler) http.Handle
 				LogFrom(r.Context()).Error("audit event not written", "error", err.Error(), "action", id)
 			}
 		})
+	}
+}
+
+// parsedEnvelope is where the invoke handler leaves the envelope it parsed,
+// so the audit event is built without parsing the body a second time.
+type parsedEnvelope struct {
+	env action.Envelope
+	ok  bool
+}
+
+type parsedEnvelopeKey struct{}
+
+// shareEnvelope hands a parsed envelope to the audit middleware, if one is
+// waiting for it.
+func shareEnvelope(ctx context.Context, env action.Envelope) {
+	if p, ok := ctx.Value(parsedEnvelopeKey{}).(*parsedEnvelope); ok {
+		p.env, p.ok = env, true
 	}
 }
 

@@ -41,6 +41,12 @@ func TestAuditRecordsMutatingActionsOnly(t *testing.T) {
 	}
 	sink := &memorySink{}
 	h := RequestID(Audit(reg, sink)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// As the invoke handler does: parse the envelope and share it.
+		if body, err := readBody(r); err == nil {
+			if env, err := action.ParseEnvelope(body); err == nil {
+				shareEnvelope(r.Context(), env)
+			}
+		}
 		if strings.Contains(r.URL.Path, "generate") {
 			writeProblem(w, r, action.NewProblem(action.KindUpstreamNotFound, "no such principal"))
 			return
@@ -70,5 +76,35 @@ func TestAuditRecordsMutatingActionsOnly(t *testing.T) {
 	all, _ := json.Marshal(sink.events)
 	if strings.Contains(string(all), "canary") || !strings.Contains(string(all), `"someToken":"sha256:`) {
 		t.Errorf("events leak or lack the fingerprint: %s", all)
+	}
+}
+
+// Through the real router: the invoke handler hands the envelope it parsed
+// to the audit, which names the targets without parsing the body again.
+func TestAuditThroughTheRouterNamesTargets(t *testing.T) {
+	set, err := action.LoadSchemas()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := action.NewRegistry(set, action.Env{}, providers.All()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &memorySink{}
+	h, err := New(Options{Registry: reg, Middleware: []func(http.Handler) http.Handler{Audit(reg, sink)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The profile is unknown, so the action fails validation and nothing
+	// is sent upstream; the attempt is still audited with its targets.
+	req := httptest.NewRequest(http.MethodPost, "/v1/actions/threecx.revokeSecurityToken", strings.NewReader(`{"profile":"nosuch","input":{"id":42}}`))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnprocessableEntity || len(sink.events) != 1 {
+		t.Fatalf("status %d, events %+v", rec.Code, sink.events)
+	}
+	e := sink.events[0]
+	if e.Outcome != "failed" || e.Profile != "nosuch" || e.Targets["id"] != float64(42) {
+		t.Fatalf("event %+v", e)
 	}
 }

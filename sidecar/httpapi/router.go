@@ -140,6 +140,7 @@ func (a *api) invoke(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, err)
 		return
 	}
+	shareEnvelope(r.Context(), env)
 	res, err := a.reg.Invoke(r.Context(), id, env)
 	if err != nil {
 		writeProblem(w, r, err)
