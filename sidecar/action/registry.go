@@ -312,13 +312,8 @@ func (r *Registry) Invoke(ctx context.Context, id string, env Envelope) (Result,
 	return res, nil
 }
 
-// TestConnection validates a connection and signs in with it.
-func (r *Registry) TestConnection(ctx context.Context, provider string, raw json.RawMessage) error {
-	return r.TestEnvelope(ctx, provider, Envelope{Connection: raw})
-}
-
-// TestEnvelope is TestConnection for a connection given inline or as a
-// profile; the envelope's input is ignored.
+// TestEnvelope validates a connection, given inline or as a profile, and
+// signs in with it; the envelope's input is ignored.
 func (r *Registry) TestEnvelope(ctx context.Context, provider string, env Envelope) error {
 	p, ok := r.providers[provider]
 	if !ok {

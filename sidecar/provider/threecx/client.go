@@ -41,12 +41,6 @@ func NewClient(base *url.URL, conn Connection, httpClient *http.Client) *Client 
 	return &Client{api: base.String() + "/xapi/v1", http: httpClient, signIn: newSignIn(cfg, httpClient, unit)}
 }
 
-// SignIns counts token requests this client made.
-func (c *Client) SignIns() int64 { return c.signIn.SignIns() }
-
-// OnSignIn registers a hook called after every token request.
-func (c *Client) OnSignIn(f func()) { c.signIn.onSignIn = f }
-
 // Test signs in and makes the cheapest authenticated read.
 func (c *Client) Test(ctx context.Context) error {
 	_, err := c.do(ctx, http.MethodGet, "/MyTokens", url.Values{"$top": {"1"}, "$select": {"Id"}}, nil)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -25,15 +24,13 @@ const expirySkew = 30 * time.Second
 // token the PBX issues invalidates the previous one: two racing sign-ins
 // would knock each other out.
 type signIn struct {
-	cfg      clientcredentials.Config
-	http     *http.Client
-	unit     string // auto, seconds or minutes (schemas/connections/threecx.json)
-	now      func() time.Time
-	turn     chan struct{} // one sign-in at a time; a channel so waiting honours ctx
-	mu       sync.Mutex
-	current  *oauth2.Token
-	signIns  atomic.Int64
-	onSignIn func() // observability hook; nil when unused
+	cfg     clientcredentials.Config
+	http    *http.Client
+	unit    string // auto, seconds or minutes (schemas/connections/threecx.json)
+	now     func() time.Time
+	turn    chan struct{} // one sign-in at a time; a channel so waiting honours ctx
+	mu      sync.Mutex
+	current *oauth2.Token
 }
 
 func newSignIn(cfg clientcredentials.Config, httpClient *http.Client, unit string) *signIn {
@@ -61,10 +58,6 @@ func (s *signIn) token(ctx context.Context, stale string) (string, error) {
 	// it may be retried even when the action itself may not.
 	ctx = upstream.WithRepeat(context.WithValue(upstream.SigningIn(ctx), oauth2.HTTPClient, s.http), upstream.RepeatSafe)
 	tok, err := s.cfg.Token(ctx)
-	s.signIns.Add(1)
-	if s.onSignIn != nil {
-		s.onSignIn()
-	}
 	if err != nil {
 		return "", signInProblem(err)
 	}
@@ -108,9 +101,6 @@ func (s *signIn) expiry(tok *oauth2.Token) time.Time {
 	}
 	return s.now().Add(time.Duration(n * float64(unit)))
 }
-
-// SignIns counts token requests made, for tests and metrics.
-func (s *signIn) SignIns() int64 { return s.signIns.Load() }
 
 func signInProblem(err error) error {
 	var re *oauth2.RetrieveError
