@@ -7,7 +7,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 BIN      := bin/tokenwarden
 LISTEN   ?= 127.0.0.1:8787
 
-.PHONY: run build build-nodemo test vet fmt-check docker clean help
+.PHONY: run build build-nodemo test test-clock-shift vet fmt-check docker clean help
 
 help:
 	@echo "make run        start the sidecar with built-in demo upstreams on $(LISTEN)"
@@ -35,6 +35,17 @@ fmt-check:
 
 test: fmt-check vet
 	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory test-clock-shift
+
+# Every suite that uses test clocks, again with each clock started a year
+# behind and a year ahead of the wall clock: a component that reads time.Now
+# instead of the test's clock then fails today, not on some later date.
+CLOCK_SUITES = $(shell $(GO) list -f '{{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... | awk '/internal\/testclock( |$$)/ {print $$1}')
+test-clock-shift:
+	@for shift in -8760h 8760h; do \
+		echo "== test clocks shifted $$shift"; \
+		TOKENWARDEN_TEST_CLOCK_SHIFT=$$shift $(GO) test -count=1 $(CLOCK_SUITES) || exit 1; \
+	done
 
 docker:
 	@command -v docker >/dev/null && docker info >/dev/null 2>&1 || { echo "make docker needs a running Docker engine"; exit 1; }

@@ -69,7 +69,7 @@ type option func(*upstream.Config)
 
 func newWorld(t *testing.T, opts ...option) *world {
 	t.Helper()
-	w := &world{t: t, metrics: metrics.New(), bearers: map[string]bool{}, logs: &testlog.Buffer{}, audits: &testlog.Buffer{}, agClock: testclock.New(time.Now())}
+	w := &world{t: t, metrics: metrics.New(), bearers: map[string]bool{}, logs: &testlog.Buffer{}, audits: &testlog.Buffer{}, agClock: testclock.New()}
 	w.pbx = threecxemu.New(threecxemu.Options{})
 	w.pbxInj = faults.Wrap(w.recordBearers(w.pbx))
 	pbxSrv := httptest.NewServer(w.pbxInj)

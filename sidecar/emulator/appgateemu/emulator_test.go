@@ -25,7 +25,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, opts Options) *fixture {
 	t.Helper()
-	c := testclock.New(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
+	c := testclock.New()
 	if opts.Now == nil {
 		opts.Now = c.Now
 	}

@@ -36,7 +36,7 @@ func TestRevokeSecurityToken(t *testing.T) {
 		t.Fatalf("revoke: %d %s", res.status, res.body)
 	}
 	after := securityToken(t, p, 1)
-	if after["Revoked"] != epoch.Format(time.RFC3339) || after["ReasonRevoked"] != "Manual" || after["RevokedByIp"] != "192.0.2.1" {
+	if after["Revoked"] != p.clock.Now().Format(time.RFC3339) || after["ReasonRevoked"] != "Manual" || after["RevokedByIp"] != "192.0.2.1" {
 		t.Fatalf("revoked token: Revoked=%v ReasonRevoked=%v RevokedByIp=%v", after["Revoked"], after["ReasonRevoked"], after["RevokedByIp"])
 	}
 	_, listed := p.list(tokensURL + "?$filter=Id%20eq%201")
@@ -155,13 +155,14 @@ func TestGenerateAppTokenReplacesTheAPIKey(t *testing.T) {
 
 func TestSignInSetsLastUsed(t *testing.T) {
 	p := newPBX(t, threecxemu.Options{})
+	start := p.clock.Now()
 	p.clock.Advance(90 * time.Second)
 	p.signIn()
 	res := p.get("/xapi/v1/ServicePrincipals(31)?$select=Id,LastUsed")
 	if res.status != http.StatusOK {
 		t.Fatalf("%d %s", res.status, res.body)
 	}
-	if got := res.json(t)["LastUsed"]; got != epoch.Add(90*time.Second).Format(time.RFC3339) {
+	if got := res.json(t)["LastUsed"]; got != start.Add(90*time.Second).Format(time.RFC3339) {
 		t.Fatalf("LastUsed = %v", got)
 	}
 }

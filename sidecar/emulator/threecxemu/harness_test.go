@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/internal/testclock"
 
@@ -18,7 +17,6 @@ import (
 	"github.com/tokenwarden/tokenwarden/sidecar/internal/specguard"
 )
 
-var epoch = time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)
 
 // pbx is an emulator under test. Its handler goes through specguard when the vendor's
 // swagger.yaml is available, and the test fails at cleanup on any mismatch; deliberately
@@ -33,7 +31,7 @@ type pbx struct {
 
 func newPBX(t *testing.T, opts threecxemu.Options) *pbx {
 	t.Helper()
-	c := testclock.New(epoch)
+	c := testclock.New()
 	if opts.Now == nil {
 		opts.Now = c.Now
 	}

@@ -55,7 +55,7 @@ func TestFilterOperators(t *testing.T) {
 		}
 		return tm
 	}
-	cutoff := epoch.Add(-20 * 24 * time.Hour)
+	cutoff := p.clock.Now().Add(-20 * 24 * time.Hour)
 	cases := []struct {
 		expr string
 		want func(map[string]any) bool

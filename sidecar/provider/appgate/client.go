@@ -153,7 +153,7 @@ func (c *Client) doLogin(ctx context.Context, version int) (string, error) {
 	case status == http.StatusUnauthorized:
 		return "", signInProblem(raw, c.conn.Username, c.conn.ProviderName)
 	case status == http.StatusNotAcceptable:
-		return "", versionRefused(status, raw, version)
+		return "", &staleVersion{problem: versionRefused(status, raw, version, c.conn.APIVersion != 0)}
 	case status != http.StatusOK:
 		return "", upstreamProblem(status, raw, "signing in")
 	}
@@ -177,24 +177,62 @@ func (c *Client) doLogin(ctx context.Context, version int) (string, error) {
 	return resp.Token, nil
 }
 
+// staleVersion is a 406 at sign-in: the controller no longer speaks the
+// version this client negotiated (it was upgraded since). The call loop
+// negotiates again once; a caller that cannot ends with the problem.
+type staleVersion struct{ problem *action.Problem }
+
+func (e *staleVersion) Error() string { return e.problem.Error() }
+func (e *staleVersion) Unwrap() error { return e.problem }
+
+// renegotiate reports whether err is a refused version that negotiating
+// again may cure, and if so forgets what was negotiated with this
+// controller. It says yes once per call (tried) and never for a pinned
+// apiVersion.
+func (c *Client) renegotiate(err error, tried *bool) bool {
+	var sv *staleVersion
+	if *tried || c.conn.APIVersion != 0 || !errors.As(err, &sv) {
+		return false
+	}
+	*tried = true
+	negotiated.forget(c.conn.BaseURL)
+	return true
+}
+
+// finalProblem unwraps the internal marker so callers see the problem.
+func finalProblem(err error) error {
+	var sv *staleVersion
+	if errors.As(err, &sv) {
+		return sv.problem
+	}
+	return err
+}
+
 // Test signs in afresh (or, with a bearer token, makes one cheap
 // authenticated call), proving the connection works.
 func (c *Client) Test(ctx context.Context) error {
-	version, err := c.version(ctx)
-	if err != nil {
-		return err
-	}
 	if c.conn.Token != "" {
 		var out DeviceList
 		return c.do(ctx, http.MethodGet, "/on-boarded-devices", url.Values{"range": {"0-1"}}, nil, &out)
 	}
-	_, err = c.login(ctx, version, c.currentToken(""))
-	return err
+	renegotiated := false
+	for {
+		version, err := c.version(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = c.login(ctx, version, c.currentToken(""))
+		if c.renegotiate(err, &renegotiated) {
+			continue
+		}
+		return finalProblem(err)
+	}
 }
 
 // do makes one authenticated call and decodes a 2xx answer into out. A 401
-// signs in again and retries once; a 406 (the controller was upgraded since
-// we negotiated) negotiates again and retries once.
+// signs in again and retries once; a 406 on the call or on the sign-in
+// before it (the controller was upgraded since we negotiated) negotiates
+// again and retries once.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any) error {
 	renegotiated, refused := false, ""
 	for {
@@ -208,8 +246,11 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		} else {
 			tok, err = c.login(ctx, version, refused)
 		}
+		if c.renegotiate(err, &renegotiated) {
+			continue
+		}
 		if err != nil {
-			return err
+			return finalProblem(err)
 		}
 		status, raw, err := c.send(ctx, method, path, query, body, version, tok)
 		if err != nil {
@@ -226,7 +267,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			negotiated.forget(c.conn.BaseURL)
 			continue
 		case status == http.StatusNotAcceptable:
-			return versionRefused(status, raw, version)
+			return versionRefused(status, raw, version, c.conn.APIVersion != 0)
 		case status < 200 || status > 299:
 			return upstreamProblem(status, raw, method+" "+path)
 		}

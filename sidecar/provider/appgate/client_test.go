@@ -22,7 +22,7 @@ import (
 )
 
 func newClock() *testclock.Clock {
-	return testclock.New(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
+	return testclock.New()
 }
 
 // controller is an emulated controller on loopback; every test gets its own,
@@ -232,25 +232,106 @@ func TestNegotiationPicksTheNewestSharedVersion(t *testing.T) {
 	}
 }
 
-func TestAnUpgradedControllerIsNegotiatedAgain(t *testing.T) {
+// upgradeRig is one controller address whose emulator can be swapped for an
+// upgraded one. Both emulators and every client share one test clock.
+type upgradeRig struct {
+	old, upgraded *appgateemu.Emulator
+	current       atomic.Pointer[appgateemu.Emulator]
+	clock         *testclock.Clock
+	conn          Connection
+}
+
+func newUpgradeRig(t *testing.T) *upgradeRig {
+	t.Helper()
 	old := newController(t, appgateemu.Options{MinVersion: 18, MaxVersion: 21})
-	upgraded := appgateemu.New(appgateemu.Options{MinVersion: 22, MaxVersion: 23})
-	var current atomic.Pointer[appgateemu.Emulator]
-	current.Store(old.emu)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { current.Load().ServeHTTP(w, r) }))
+	r := &upgradeRig{old: old.emu, clock: old.clock}
+	r.upgraded = appgateemu.New(appgateemu.Options{MinVersion: 22, MaxVersion: 23, Now: r.clock.Now})
+	r.current.Store(old.emu)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { r.current.Load().ServeHTTP(w, req) }))
 	t.Cleanup(srv.Close)
-	conn := old.connection()
-	conn.BaseURL = srv.URL + "/admin"
-	c := newClient(t, conn, nil, nil)
+	r.conn = old.connection()
+	r.conn.BaseURL = srv.URL + "/admin"
+	return r
+}
+
+func (r *upgradeRig) upgrade() { r.current.Store(r.upgraded) }
+
+// assertUpgradedOnce holds the upgraded controller to one refused request
+// (the stale call or sign-in), one probe and one sign-in.
+func (r *upgradeRig) assertUpgradedOnce(t *testing.T) {
+	t.Helper()
+	if r.upgraded.Negotiations() != 2 || r.upgraded.Logins() != 1 {
+		t.Fatalf("upgraded controller: %d negotiations (want the stale request and the probe), %d logins (want 1)",
+			r.upgraded.Negotiations(), r.upgraded.Logins())
+	}
+}
+
+func TestAnUpgradedControllerIsNegotiatedAgain(t *testing.T) {
+	r := newUpgradeRig(t)
+	c := newClient(t, r.conn, r.clock.Now, nil)
 	if _, err := c.ListDevices(context.Background(), ListQuery{}); err != nil {
 		t.Fatal(err)
 	}
-	current.Store(upgraded)
+	r.upgrade()
 	if _, err := c.ListDevices(context.Background(), ListQuery{}); err != nil {
 		t.Fatal(err)
 	}
-	if upgraded.Negotiations() != 2 || upgraded.Logins() != 1 {
-		t.Fatalf("upgraded controller: %d negotiations (the stale call and the probe), %d logins", upgraded.Negotiations(), upgraded.Logins())
+	r.assertUpgradedOnce(t)
+}
+
+// The token expired while the controller was upgraded (a quiet night): the
+// 406 comes at sign-in, not on the call.
+func TestAnUpgradeWhileTheTokenHadExpiredIsNegotiatedAgain(t *testing.T) {
+	r := newUpgradeRig(t)
+	c := newClient(t, r.conn, r.clock.Now, nil)
+	if _, err := c.ListDevices(context.Background(), ListQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	r.upgrade()
+	r.clock.Advance(25 * time.Hour)
+	if _, err := c.ListDevices(context.Background(), ListQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	r.assertUpgradedOnce(t)
+}
+
+// A client opened after the upgrade finds the old range in the process-wide
+// version cache and meets the 406 at its first sign-in.
+func TestABrandNewClientForAnUpgradedControllerNegotiatesAgain(t *testing.T) {
+	for _, first := range []string{"action", "test"} {
+		t.Run(first, func(t *testing.T) {
+			r := newUpgradeRig(t)
+			if _, err := newClient(t, r.conn, r.clock.Now, nil).ListDevices(context.Background(), ListQuery{}); err != nil {
+				t.Fatal(err)
+			}
+			r.upgrade()
+			fresh := newClient(t, r.conn, r.clock.Now, nil)
+			var err error
+			if first == "test" {
+				err = fresh.Test(context.Background())
+			} else {
+				_, err = fresh.ListDevices(context.Background(), ListQuery{})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.assertUpgradedOnce(t)
+		})
+	}
+}
+
+// A pinned version is never renegotiated, and the advice says so.
+func TestAPinnedVersionRefusedAtSignInIsNotRenegotiated(t *testing.T) {
+	r := newUpgradeRig(t)
+	r.upgrade()
+	r.conn.APIVersion = 21
+	_, err := newClient(t, r.conn, r.clock.Now, nil).ListDevices(context.Background(), ListQuery{})
+	p := problemOf(t, err)
+	if p.Kind() != action.KindUpstreamVersion || !strings.Contains(p.Detail, "Change the connection's apiVersion") {
+		t.Fatalf("%s: %s", p.Kind(), p.Detail)
+	}
+	if r.upgraded.Negotiations() != 1 || r.upgraded.Logins() != 0 {
+		t.Fatalf("%d negotiations, %d logins: a pinned version must not be probed", r.upgraded.Negotiations(), r.upgraded.Logins())
 	}
 }
 

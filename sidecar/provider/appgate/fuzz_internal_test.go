@@ -20,7 +20,7 @@ func FuzzControllerErrors(f *testing.F) {
 		}
 		for _, p := range []interface {
 			Error() string
-		}{upstreamProblem(status, raw, "fuzzing"), signInProblem(raw, "user", "local"), versionRefused(status, raw, 23)} {
+		}{upstreamProblem(status, raw, "fuzzing"), signInProblem(raw, "user", "local"), versionRefused(status, raw, 23, true), versionRefused(status, raw, 23, false)} {
 			if _, err := json.Marshal(p); err != nil {
 				t.Fatalf("does not encode: %v", err)
 			}

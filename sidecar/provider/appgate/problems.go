@@ -75,13 +75,19 @@ func signInProblem(raw []byte, username, provider string) *action.Problem {
 		username, provider, e.summary(http.StatusUnauthorized)).WithUpstream(e.upstream(http.StatusUnauthorized))
 }
 
-// versionRefused explains a 406 for a version the client insisted on.
-func versionRefused(status int, raw []byte, version int) *action.Problem {
+// versionRefused explains a 406 for a version the controller will not
+// speak: one the connection pins, or one still refused after negotiating
+// again.
+func versionRefused(status int, raw []byte, version int, pinned bool) *action.Problem {
 	e := parseAPIError(raw)
 	detail := fmt.Sprintf("the controller does not accept peer API v%d", version)
 	if e.MaxSupportedVersion > 0 {
 		detail += fmt.Sprintf("; it supports v%d to v%d", e.MinSupportedVersion, e.MaxSupportedVersion)
 	}
-	return action.NewProblem(action.KindUpstreamVersion, "%s. Change the connection's apiVersion, or leave it empty to negotiate.", detail).
+	advice := "Change the connection's apiVersion, or leave it empty to negotiate."
+	if !pinned {
+		advice = "It refused the version it had just negotiated; check that nothing between the sidecar and the controller rewrites the Accept header."
+	}
+	return action.NewProblem(action.KindUpstreamVersion, "%s. %s", detail, advice).
 		WithUpstream(e.upstream(status))
 }
