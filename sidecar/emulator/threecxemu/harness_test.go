@@ -17,7 +17,6 @@ import (
 	"github.com/tokenwarden/tokenwarden/sidecar/internal/specguard"
 )
 
-
 // pbx is an emulator under test. Its handler goes through specguard when the vendor's
 // swagger.yaml is available, and the test fails at cleanup on any mismatch; deliberately
 // malformed requests use raw, which bypasses the guard.
