@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
@@ -29,6 +30,34 @@ type Env struct {
 	// Logger is the process's logger, for providers that log what they did
 	// upstream; nil means slog.Default().
 	Logger *slog.Logger
+	// SignIns holds every upstream sign-in: in this process
+	// (upstream.LocalHolders) or shared by a fleet. nil means a
+	// LocalHolders of the registry's own.
+	SignIns upstream.Holders
+	// Memo keeps what providers learn about upstreams (negotiated
+	// versions); nil means a LocalMemo of the registry's own.
+	Memo upstream.Memo
+	// Now is the clock every provider reads (token expiry, caches); nil
+	// means the wall clock. Tests hand in their test clock.
+	Now func() time.Time
+}
+
+// withDefaults fills the members a caller left out, so providers never
+// check for nil.
+func (e Env) withDefaults() Env {
+	if e.Now == nil {
+		e.Now = time.Now
+	}
+	if e.Logger == nil {
+		e.Logger = slog.Default()
+	}
+	if e.SignIns == nil {
+		e.SignIns = upstream.NewLocalHolders(e.Now, 0)
+	}
+	if e.Memo == nil {
+		e.Memo = upstream.NewLocalMemo(e.Now)
+	}
+	return e
 }
 
 // Provider is one upstream system: its connection schema lives in

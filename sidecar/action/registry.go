@@ -63,6 +63,7 @@ func NewRegistry(set *SchemaSet, env Env, providers ...Provider) (*Registry, err
 	if env.HTTP == nil {
 		env.HTTP = upstream.NewFactory(upstream.DefaultConfig())
 	}
+	env = env.withDefaults()
 	r := &Registry{schemas: set, env: env, providers: map[string]*providerEntry{}, actions: map[string]*actionEntry{}, sessions: newSessionCache(1024)}
 	for _, p := range providers {
 		connPath := "connections/" + p.ID + ".json"

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
 	"github.com/tokenwarden/tokenwarden/sidecar/config"
@@ -67,7 +68,9 @@ func loadRuntime(configPath string, allowLoopback bool, logger *slog.Logger) (*r
 	if err != nil {
 		return nil, err
 	}
-	reg, err := action.NewRegistry(set, action.Env{HTTP: factory, Logger: logger}, providers.All()...)
+	// Sign-ins get the same budget as the exchange they open.
+	signIns := upstream.NewLocalHolders(time.Now, l.RequestTimeout.Std())
+	reg, err := action.NewRegistry(set, action.Env{HTTP: factory, Logger: logger, SignIns: signIns}, providers.All()...)
 	if err != nil {
 		return nil, err
 	}
