@@ -12,11 +12,13 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
@@ -80,7 +82,7 @@ func TestContractCatchesRenames(t *testing.T) {
 	})
 	t.Run("credential field renamed", func(t *testing.T) {
 		pack := loadPack(t)
-		conn := pack.credentials["tokenwardenThreeCxApi"].Test.Request.Body["connection"].(map[string]any)
+		conn := pack.connections["threecx"]
 		conn["pbxUrl"] = conn["baseUrl"]
 		delete(conn, "baseUrl")
 		wantNamed(t, checkContract(pack, loadSchemas(t)), "connection.pbxUrl", "connection.baseUrl")
@@ -183,6 +185,7 @@ func (p *property) dropsEmpty() bool {
 type node struct {
 	file            string
 	Name            string                  `json:"name"`
+	Version         any                     `json:"version"`
 	Properties      []*property             `json:"properties"`
 	Credentials     []struct{ Name string } `json:"credentials"`
 	RequestDefaults struct {
@@ -204,39 +207,51 @@ type credential struct {
 }
 
 type pack struct {
-	nodes       map[string]*node       // by folder name
-	credentials map[string]*credential // by credential name
+	nodes       map[string]*node          // by folder name
+	credentials map[string]*credential    // by credential name
+	connections map[string]map[string]any // provider -> credential field mapping
 }
 
+// loadPack reads the pack as n8n loads it: the built package, described
+// by .ci/describe-n8n-package.cjs (one description per node version). It
+// is built first unless TOKENWARDEN_N8N_PACKAGE names a built one.
 func loadPack(t *testing.T) *pack {
 	t.Helper()
-	p := &pack{nodes: map[string]*node{}, credentials: map[string]*credential{}}
-	dirs, err := os.ReadDir(".")
-	if err != nil {
-		t.Fatal(err)
+	var dump struct {
+		Nodes       map[string][]json.RawMessage `json:"nodes"`
+		Credentials map[string]json.RawMessage   `json:"credentials"`
+		Connections map[string]map[string]any    `json:"connections"`
 	}
-	for _, d := range dirs {
-		if !d.IsDir() {
-			continue
-		}
-		var n node
-		n.file = filepath.Join("nodedefs", d.Name(), d.Name()+".description.json")
-		readJSON(t, filepath.Join(d.Name(), d.Name()+".description.json"), &n)
-		for _, prop := range n.Properties {
-			if err := prop.parse(); err != nil {
-				t.Fatalf("%s: %s: %v", n.file, prop.Name, err)
+	if err := json.Unmarshal(describedPack(t), &dump); err != nil {
+		t.Fatalf("describe-n8n-package: %v", err)
+	}
+	p := &pack{nodes: map[string]*node{}, credentials: map[string]*credential{}, connections: dump.Connections}
+	for folder, versions := range dump.Nodes {
+		for i, raw := range versions {
+			var n node
+			if err := json.Unmarshal(raw, &n); err != nil {
+				t.Fatalf("%s: %v", folder, err)
 			}
+			n.file = filepath.Join("nodedefs", folder, folder+".node.ts")
+			key := folder
+			if i > 0 || len(versions) > 1 {
+				n.file += fmt.Sprintf(" (version %v)", n.Version)
+				key = fmt.Sprintf("%s@%v", folder, n.Version)
+			}
+			for _, prop := range n.Properties {
+				if err := prop.parse(); err != nil {
+					t.Fatalf("%s: %s: %v", n.file, prop.Name, err)
+				}
+			}
+			p.nodes[key] = &n
 		}
-		p.nodes[d.Name()] = &n
 	}
-	files, err := filepath.Glob(filepath.Join("..", "credentials", "*.credential.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
+	for name, raw := range dump.Credentials {
 		var c credential
-		c.file = filepath.Join("credentials", filepath.Base(f))
-		readJSON(t, f, &c)
+		if err := json.Unmarshal(raw, &c); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		c.file = filepath.Join("credentials", strings.ToUpper(name[:1])+name[1:]+".credentials.ts")
 		for _, prop := range c.Properties {
 			if err := prop.parse(); err != nil {
 				t.Fatalf("%s: %s: %v", c.file, prop.Name, err)
@@ -250,16 +265,49 @@ func loadPack(t *testing.T) *pack {
 	return p
 }
 
-func readJSON(t *testing.T, path string, v any) {
+var described struct {
+	once sync.Once
+	out  []byte
+	err  error
+}
+
+// describedPack builds the package once per test binary and describes it.
+func describedPack(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
+	described.once.Do(func() {
+		root, err := filepath.Abs("..")
+		if err != nil {
+			described.err = err
+			return
+		}
+		pkg := os.Getenv("TOKENWARDEN_N8N_PACKAGE")
+		if pkg == "" {
+			build := exec.Command("node", filepath.Join(root, ".ci", "build-n8n-package.mjs"))
+			build.Dir = root
+			if out, err := build.CombinedOutput(); err != nil {
+				described.err = fmt.Errorf("building the n8n package (needs Node.js and npm): %v\n%s", err, out)
+				return
+			}
+			pkg = filepath.Join(root, "dist", "n8n-nodes-tokenwarden")
+		}
+		modules, err := exec.Command("bash", filepath.Join(root, ".ci", "install-n8n-toolchain")).Output()
+		if err != nil {
+			described.err = fmt.Errorf("install-n8n-toolchain: %v", err)
+			return
+		}
+		describe := exec.Command("node", filepath.Join(root, ".ci", "describe-n8n-package.cjs"), pkg)
+		describe.Env = append(os.Environ(), "NODE_PATH="+strings.TrimSpace(string(modules)))
+		var stderr bytes.Buffer
+		describe.Stderr = &stderr
+		described.out, err = describe.Output()
+		if err != nil {
+			described.err = fmt.Errorf("describe-n8n-package: %v\n%s", err, stderr.String())
+		}
+	})
+	if described.err != nil {
+		t.Fatal(described.err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
+	return described.out
 }
 
 func walkProperties(props []*property, fn func(*property)) {
@@ -428,9 +476,11 @@ func checkContract(p *pack, s *schemaSet) []string {
 			continue
 		}
 		provider := providerOf(cred)
-		for member := range cred.Test.Request.Body {
-			if _, ok := n.RequestDefaults.Body[member]; ok {
-				bad("%s: requestDefaults.body.%s is copied from the credential's test request at build time; do not repeat it", n.file, member)
+		// Every request sends what the Test button sends, connection or
+		// profile alike (both come from nodedefs/shared).
+		for member, want := range cred.Test.Request.Body {
+			if got := n.RequestDefaults.Body[member]; !reflect.DeepEqual(got, want) {
+				bad("%s: requestDefaults.body.%s is %v, the credential's test request sends %v", n.file, member, got, want)
 			}
 		}
 		for _, op := range operations(n) {
@@ -452,7 +502,8 @@ func checkContract(p *pack, s *schemaSet) []string {
 		}
 	}
 	for _, name := range sortedKeys(p.credentials) {
-		problems = append(problems, checkCredential(p.credentials[name], s)...)
+		c := p.credentials[name]
+		problems = append(problems, checkCredential(c, p.connections[providerOf(c)], s)...)
 	}
 	sort.Strings(problems)
 	return problems
@@ -718,9 +769,9 @@ func number(v any) (float64, bool) {
 
 var credentialRef = regexp.MustCompile(`\$credentials\.([A-Za-z0-9_]+)`)
 
-// checkCredential holds the credential's connection mapping (in its test
-// request, copied into the nodes at build time) against the connection schema.
-func checkCredential(c *credential, s *schemaSet) []string {
+// checkCredential holds the credential's connection mapping
+// (nodedefs/shared/connections.ts) against the connection schema.
+func checkCredential(c *credential, mapping map[string]any, s *schemaSet) []string {
 	var problems []string
 	bad := func(format string, args ...any) {
 		problems = append(problems, c.file+": "+fmt.Sprintf(format, args...))
@@ -731,9 +782,8 @@ func checkCredential(c *credential, s *schemaSet) []string {
 		bad("test request %q names no provider with a connection schema", c.Test.Request.URL)
 		return problems
 	}
-	mapping, _ := c.Test.Request.Body["connection"].(map[string]any)
 	if mapping == nil {
-		bad("test request body has no connection object")
+		bad("no connection mapping for %s in nodedefs/shared/connections.ts", provider)
 		return problems
 	}
 	props := map[string]*property{}
@@ -763,11 +813,15 @@ func checkCredential(c *credential, s *schemaSet) []string {
 				continue
 			}
 			reached[path] = true
-			// The field the expression is about is the last one it names
-			// (earlier ones are conditions such as the auth method).
+			// The field the expression is about is the last shown one it
+			// names (earlier ones are conditions such as the auth method;
+			// hidden ones keep values saved under an earlier name).
 			target := refs[len(refs)-1][1]
 			for _, r := range refs {
 				referenced[r[1]] = true
+				if p := props[r[1]]; p != nil && p.Type != "hidden" {
+					target = r[1]
+				}
 			}
 			p := props[target]
 			if p == nil {

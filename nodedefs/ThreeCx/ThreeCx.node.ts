@@ -1,0 +1,65 @@
+import { NodeConnectionTypes, type INodeProperties, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+
+import { TokenwardenThreeCxApi } from '../../credentials/TokenwardenThreeCxApi.credentials';
+import { threeCxConnection } from '../shared/connections';
+import { callSidecar, fieldLabels, requestDefaults } from '../shared/sidecar';
+import { listFields } from './resources/list';
+import { refreshTokenOperations } from './resources/refreshToken';
+import { securityTokenFields, securityTokenOperations } from './resources/securityToken';
+import { servicePrincipalFields, servicePrincipalOperations } from './resources/servicePrincipal';
+
+const properties: INodeProperties[] = [
+	{
+		displayName: 'Resource',
+		name: 'resource',
+		type: 'options',
+		noDataExpression: true,
+		default: 'securityToken',
+		options: [
+			{
+				name: 'Refresh Token',
+				value: 'refreshToken',
+				description: "Refresh tokens of the integration's own account (MyTokens)",
+			},
+			{
+				name: 'Security Token',
+				value: 'securityToken',
+				description: 'Refresh tokens of every user and integration on the PBX',
+			},
+			{
+				name: 'Service Principal',
+				value: 'servicePrincipal',
+				description: 'API integrations and their app tokens',
+			},
+		],
+	},
+	securityTokenOperations,
+	refreshTokenOperations,
+	servicePrincipalOperations,
+	...securityTokenFields,
+	...servicePrincipalFields,
+	...listFields,
+];
+
+export class ThreeCx implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: '3CX',
+		name: 'threeCx',
+		icon: { light: 'file:threecx.svg', dark: 'file:threecx.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle:
+			'={{ {"securityToken:revoke":"Revoke Security Token","securityToken:list":"List Security Tokens","refreshToken:list":"List Refresh Tokens","servicePrincipal:generateAppToken":"Generate App Token"}[$parameter["resource"] + ":" + $parameter["operation"]] }}',
+		description: 'Revoke 3CX security tokens, list refresh tokens and generate app tokens through Tokenwarden',
+		defaults: { name: '3CX' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		usableAsTool: true,
+		credentials: [{ name: 'tokenwardenThreeCxApi', required: true }],
+		requestDefaults: requestDefaults(threeCxConnection),
+		requestOperations: {
+			pagination: callSidecar(fieldLabels(properties, new TokenwardenThreeCxApi(), threeCxConnection)),
+		},
+		properties,
+	};
+}
