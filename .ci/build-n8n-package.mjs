@@ -16,7 +16,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dist = path.join(root, 'dist');
+// TOKENWARDEN_DIST builds elsewhere (a test run may be using dist/).
+const dist = path.resolve(process.env.TOKENWARDEN_DIST || path.join(root, 'dist'));
 const stage = path.join(dist, '.build');
 const out = path.join(dist, 'n8n-nodes-tokenwarden');
 const readJSON = (p) => JSON.parse(fs.readFileSync(p, 'utf8'));

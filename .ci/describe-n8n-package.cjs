@@ -30,6 +30,7 @@ for (const file of manifest.n8n.credentials) {
 	out.credentials[c.name] = { ...c };
 }
 const connections = require(path.join(pkg, 'dist', 'nodedefs', 'shared', 'connections.js'));
+const render = connections.connectionMapping;
 const providers = { threeCxConnection: 'threecx', appgateConnection: 'appgate', oauthConnection: 'oauth' };
-for (const [name, mapping] of Object.entries(connections)) out.connections[providers[name] ?? name] = mapping;
+for (const [name, spec] of Object.entries(connections)) if (providers[name]) out.connections[providers[name]] = render(spec);
 process.stdout.write(JSON.stringify(out, null, 1) + '\n');

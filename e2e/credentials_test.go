@@ -98,7 +98,7 @@ func (s *n8nServer) testCredential(t *testing.T, cred map[string]any, data map[s
 }
 
 // secretField is the credential field each provider's sign-in depends on.
-var secretField = map[string]string{"tokenwardenThreeCxApi": "clientSecret", "tokenwardenAppgateSdpApi": "password", "tokenwardenOAuthRevocationApi": "clientSecret"}
+var secretField = map[string]string{"tokenwardenThreeCxApi": "apiKey", "tokenwardenAppgateSdpApi": "password", "tokenwardenOAuthRevocationApi": "clientSecret"}
 
 func TestCredentialTestButton(t *testing.T) {
 	creds, err := demoCredentials()

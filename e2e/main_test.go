@@ -36,6 +36,7 @@ var env struct {
 	capture           *capture
 	oauth             map[string]*oauthServer
 	connections       map[string]map[string]any
+	pack              *described
 	// n8n loads the pack from a custom extensions folder (node types
 	// "CUSTOM.<name>"); n8nNpm has it installed with npm as a community
 	// package ("n8n-nodes-tokenwarden.<name>"), the way users install it.
@@ -82,6 +83,9 @@ func setupAndRun(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if env.pack, err = describePackage(ctx, root, pkgDir); err != nil {
+		return 0, err
+	}
 
 	tmp, err := os.MkdirTemp("", "tokenwarden-e2e-")
 	if err != nil {
@@ -120,7 +124,7 @@ func setupAndRun(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	nodeWorkflows := append(append(append(threeCxWorkflows(), agWorkflows...), oaWorkflows...), profileWorkflows()...)
+	nodeWorkflows := append(append(append(append(threeCxWorkflows(), agWorkflows...), oaWorkflows...), profileWorkflows()...), linkedItemsWorkflows()...)
 	if err := importAll(ctx, env.n8n, filepath.Join(tmp, "import-custom"), append(creds, profileCredentials()...), nodeWorkflows); err != nil {
 		return 0, err
 	}
@@ -133,7 +137,10 @@ func setupAndRun(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := importAll(ctx, env.n8nNpm, filepath.Join(tmp, "import-npm"), creds, examples); err != nil {
+	if err := importAll(ctx, env.n8nNpm, filepath.Join(tmp, "import-npm"), savedShape(creds), examples); err != nil {
+		return 0, err
+	}
+	if err := env.n8nNpm.importFile(ctx, "workflow", savedWorkflowFile, false); err != nil {
 		return 0, err
 	}
 
@@ -148,6 +155,32 @@ func setupAndRun(m *testing.M) (int, error) {
 	code := m.Run()
 	printTimings()
 	return code, nil
+}
+
+// savedShape stores the 3CX credentials the way pack 0.1.0 did: the API key
+// under clientSecret, the name the field had then.
+func savedShape(creds []map[string]any) []map[string]any {
+	out := make([]map[string]any, len(creds))
+	for i, c := range creds {
+		out[i] = c
+		data, _ := c["data"].(map[string]any)
+		if c["type"] != "tokenwardenThreeCxApi" || data["apiKey"] == nil {
+			continue
+		}
+		old := map[string]any{}
+		for k, v := range data {
+			old[k] = v
+		}
+		old["clientSecret"] = old["apiKey"]
+		delete(old, "apiKey")
+		cc := map[string]any{}
+		for k, v := range c {
+			cc[k] = v
+		}
+		cc["data"] = old
+		out[i] = cc
+	}
+	return out
 }
 
 // n8nBinary is $N8N_BIN, or whatever .ci/install-n8n installs (instant when

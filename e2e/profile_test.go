@@ -74,7 +74,7 @@ func profileCredentialData() map[string]map[string]any {
 	return map[string]map[string]any{
 		"profile":        profile(env.profileSidecarURL, profileSidecarKey, pbxProfile),
 		"profileUnknown": profile(env.profileSidecarURL, profileSidecarKey, "no-such-profile"),
-		"captureDetails": {"sidecarUrl": env.capture.URL, "baseUrl": "http://pbx.invalid", "clientId": "capture-client", "clientSecret": captureSecret},
+		"captureDetails": {"sidecarUrl": env.capture.URL, "baseUrl": "http://pbx.invalid", "clientId": "capture-client", "apiKey": captureSecret},
 		"captureProfile": stale,
 	}
 }

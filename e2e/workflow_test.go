@@ -3,9 +3,11 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -109,57 +111,83 @@ func twOn(connection, name, typ string, params map[string]any) wfNode {
 
 // demoCredentials turns each demo connection into the n8n credential that
 // sends it, reading which credential field fills which connection field
-// from the credential's own description (its test request's connection).
+// from the built package (nodedefs/shared/connections.ts, as described by
+// .ci/describe-n8n-package.cjs).
 func demoCredentials() ([]map[string]any, error) {
-	files, err := filepath.Glob(filepath.Join("..", "credentials", "*.credential.json"))
-	if err != nil {
-		return nil, err
-	}
-	type credential struct {
-		Name string `json:"name"`
-		Test struct {
-			Request struct {
-				URL  string `json:"url"`
-				Body struct {
-					Connection map[string]any `json:"connection"`
-				} `json:"body"`
-			} `json:"request"`
-		} `json:"test"`
-	}
-	byProvider := map[string]credential{}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, err
+	byProvider := map[string]string{} // provider -> credential type
+	hidden := map[string]map[string]bool{}
+	for name, c := range env.pack.Credentials {
+		byProvider[strings.TrimSuffix(strings.TrimPrefix(c.Test.Request.URL, "/v1/connections/"), "/test")] = name
+		hidden[name] = map[string]bool{}
+		for _, p := range c.Properties {
+			if p.Type == "hidden" {
+				hidden[name][p.Name] = true
+			}
 		}
-		var c credential
-		if err := json.Unmarshal(b, &c); err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
-		}
-		byProvider[strings.TrimSuffix(strings.TrimPrefix(c.Test.Request.URL, "/v1/connections/"), "/test")] = c
 	}
 	ref := regexp.MustCompile(`\$credentials\.([A-Za-z0-9_]+)`)
 	var out []map[string]any
 	for _, key := range keys(env.connections) {
 		conn := env.connections[key]
-		c, ok := byProvider[providerOf(key)]
+		provider := providerOf(key)
+		typ, ok := byProvider[provider]
 		if !ok {
 			return nil, fmt.Errorf("no credential type for the demo's %q connection", key)
 		}
 		data := map[string]any{"sidecarUrl": env.sidecarURL}
 		for field, value := range conn {
-			expr, ok := c.Test.Request.Body.Connection[field].(string)
+			expr, ok := env.pack.Connections[provider][field].(string)
 			if !ok {
-				return nil, fmt.Errorf("credential %s does not send the %q field of the demo's %s connection", c.Name, field, key)
+				return nil, fmt.Errorf("credential %s does not send the %q field of the demo's %s connection", typ, field, key)
 			}
-			refs := ref.FindAllStringSubmatch(expr, -1)
-			data[refs[len(refs)-1][1]] = value
+			// The field a user fills: the last one the expression names
+			// that the form shows.
+			var target string
+			for _, r := range ref.FindAllStringSubmatch(expr, -1) {
+				if !hidden[typ][r[1]] {
+					target = r[1]
+				}
+			}
+			data[target] = value
 		}
 		if _, ok := conn["token"]; ok && key == "appgate" {
 			data["authentication"] = "token"
 		}
 		ref := credentialRef(key)
-		out = append(out, map[string]any{"id": ref["id"], "name": ref["name"], "type": c.Name, "data": data})
+		out = append(out, map[string]any{"id": ref["id"], "name": ref["name"], "type": typ, "data": data})
 	}
 	return out, nil
+}
+
+// described is what the built package declares (.ci/describe-n8n-package.cjs).
+type described struct {
+	Nodes       map[string][]map[string]any `json:"nodes"`
+	Credentials map[string]struct {
+		Properties []struct {
+			Name string `json:"name"`
+			Type string `json:"type"`
+		} `json:"properties"`
+		Test struct {
+			Request struct {
+				URL string `json:"url"`
+			} `json:"request"`
+		} `json:"test"`
+	} `json:"credentials"`
+	Connections map[string]map[string]any `json:"connections"`
+}
+
+func describePackage(ctx context.Context, root, pkgDir string) (*described, error) {
+	modules, err := exec.CommandContext(ctx, "bash", filepath.Join(root, ".ci", "install-n8n-toolchain")).Output()
+	if err != nil {
+		return nil, fmt.Errorf("install-n8n-toolchain: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, "node", filepath.Join(root, ".ci", "describe-n8n-package.cjs"), pkgDir)
+	cmd.Env = append(os.Environ(), "NODE_PATH="+strings.TrimSpace(string(modules)))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("describe-n8n-package: %w", err)
+	}
+	var d described
+	return &d, json.Unmarshal(out, &d)
 }

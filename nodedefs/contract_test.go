@@ -94,6 +94,20 @@ func TestContractCatchesRenames(t *testing.T) {
 		delete(body, "profile")
 		wantNamed(t, checkContract(pack, loadSchemas(t)), "profileName", "envelope")
 	})
+	t.Run("picker sends text for a number", func(t *testing.T) {
+		pack := loadPack(t)
+		changed := false
+		walkProperties(pack.nodes["ThreeCx"].Properties, func(p *property) {
+			if p.Type == "resourceLocator" && p.sendPath() == "input.id" {
+				delete(p.Routing["send"].(map[string]any), "value")
+				changed = true
+			}
+		})
+		if !changed {
+			t.Fatal("no 3CX resource locator sends input.id")
+		}
+		wantNamed(t, checkContract(pack, loadSchemas(t)), "version 2: securityToken/revoke", "resource locator")
+	})
 	t.Run("connection field shown in profile mode", func(t *testing.T) {
 		pack := loadPack(t)
 		for _, p := range pack.credentials["tokenwardenAppgateSdpApi"].Properties {
@@ -457,6 +471,7 @@ func has(list []string, want ...string) bool {
 
 type operation struct {
 	resource, value, action string
+	version                 string // the node version the operation is checked in
 }
 
 func checkContract(p *pack, s *schemaSet) []string {
@@ -529,8 +544,35 @@ func providerOf(c *credential) string {
 	return m[1]
 }
 
-// operations lists every resource/operation pair of a node and its action.
+// versions lists the versions a node description serves.
+func versions(n *node) []string {
+	switch v := n.Version.(type) {
+	case []any:
+		out := make([]string, len(v))
+		for i, x := range v {
+			out[i] = fmt.Sprint(x)
+		}
+		return out
+	case nil:
+		return []string{""}
+	}
+	return []string{fmt.Sprint(n.Version)}
+}
+
+// operations lists every resource/operation pair of a node and its action,
+// once per version the node serves.
 func operations(n *node) []operation {
+	var out []operation
+	for _, v := range versions(n) {
+		for _, op := range operationsOf(n) {
+			op.version = v
+			out = append(out, op)
+		}
+	}
+	return out
+}
+
+func operationsOf(n *node) []operation {
 	var out []operation
 	for _, p := range n.Properties {
 		if p.Name != "operation" {
@@ -569,6 +611,8 @@ func visibility(p *property, op operation) (shown, always bool) {
 			want = op.resource
 		case "operation":
 			want = op.value
+		case "@version":
+			want = op.version
 		default:
 			always = false
 			continue
@@ -592,6 +636,9 @@ func visibility(p *property, op operation) (shown, always bool) {
 func checkOperation(n *node, op operation, in *jsonschema.Schema) []string {
 	var problems []string
 	where := fmt.Sprintf("%s: %s/%s (%s)", n.file, op.resource, op.value, op.action)
+	if op.version != "" {
+		where = fmt.Sprintf("%s: version %s: %s/%s (%s)", n.file, op.version, op.resource, op.value, op.action)
+	}
 	bad := func(format string, args ...any) {
 		problems = append(problems, where+": "+fmt.Sprintf(format, args...))
 	}
@@ -687,6 +734,17 @@ func compatible(p *property, f *jsonschema.Schema, dropsEmpty bool) []string {
 		if !has(ts, "boolean") {
 			problems = append(problems, fmt.Sprintf("boolean property, schema type %v", ts))
 		}
+	case p.Type == "resourceLocator":
+		// The locator's value is text: a number field needs it converted.
+		send, _ := p.Routing["send"].(map[string]any)
+		conv, _ := send["value"].(string)
+		switch {
+		case has(ts, "string"):
+		case has(ts, "integer", "number") && strings.Contains(conv, "Number($value)"):
+		default:
+			problems = append(problems, fmt.Sprintf("resource locator (text) for schema type %v: convert it in routing.send.value", ts))
+		}
+		return problems
 	case p.Type == "json":
 		if !has(ts, "object", "array") {
 			problems = append(problems, fmt.Sprintf("JSON property, schema type %v", ts))

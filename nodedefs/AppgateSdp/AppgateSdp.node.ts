@@ -2,6 +2,7 @@ import { NodeConnectionTypes, type INodeProperties, type INodeType, type INodeTy
 
 import { TokenwardenAppgateSdpApi } from '../../credentials/TokenwardenAppgateSdpApi.credentials';
 import { appgateConnection } from '../shared/connections';
+import { searchDevices } from '../shared/listSearch';
 import { callSidecar, fieldLabels, requestDefaults } from '../shared/sidecar';
 import { deviceFields, deviceOperations } from './resources/device';
 
@@ -24,7 +25,9 @@ export class AppgateSdp implements INodeType {
 		name: 'appgateSdp',
 		icon: { light: 'file:appgate.svg', dark: 'file:appgate.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		// 2: the filter can pick a device from a list (resource locator).
+		version: [1, 2],
+		defaultVersion: 2,
 		subtitle:
 			'={{ {"device:revokeTokens":"Revoke Device Tokens","device:list":"List Devices"}[$parameter["resource"] + ":" + $parameter["operation"]] }}',
 		description: 'Revoke Appgate SDP device tokens and list registered devices through Tokenwarden',
@@ -39,4 +42,6 @@ export class AppgateSdp implements INodeType {
 		},
 		properties,
 	};
+
+	methods = { listSearch: { searchDevices } };
 }

@@ -2,6 +2,7 @@ import { NodeConnectionTypes, type INodeProperties, type INodeType, type INodeTy
 
 import { TokenwardenThreeCxApi } from '../../credentials/TokenwardenThreeCxApi.credentials';
 import { threeCxConnection } from '../shared/connections';
+import { searchSecurityTokens } from '../shared/listSearch';
 import { callSidecar, fieldLabels, requestDefaults } from '../shared/sidecar';
 import { listFields } from './resources/list';
 import { refreshTokenOperations } from './resources/refreshToken';
@@ -47,7 +48,9 @@ export class ThreeCx implements INodeType {
 		name: 'threeCx',
 		icon: { light: 'file:threecx.svg', dark: 'file:threecx.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		// 2: the security token is picked from a list (resource locator).
+		version: [1, 2],
+		defaultVersion: 2,
 		subtitle:
 			'={{ {"securityToken:revoke":"Revoke Security Token","securityToken:list":"List Security Tokens","refreshToken:list":"List Refresh Tokens","servicePrincipal:generateAppToken":"Generate App Token"}[$parameter["resource"] + ":" + $parameter["operation"]] }}',
 		description: 'Revoke 3CX security tokens, list refresh tokens and generate app tokens through Tokenwarden',
@@ -62,4 +65,6 @@ export class ThreeCx implements INodeType {
 		},
 		properties,
 	};
+
+	methods = { listSearch: { searchSecurityTokens } };
 }

@@ -1,40 +1,119 @@
 // Which credential field fills which field of each provider's connection
-// (schemas/connections/<provider>.json). Each mapping is used by the
-// credential's Test request and by every request of the provider's node,
-// and the contract test holds it against the connection schema.
-import { tlsConnection, type ConnectionMapping } from './sidecar';
+// (schemas/connections/<provider>.json), written as data so that one
+// mapping serves both ways a request is built:
+//   - connectionExpression renders it as the n8n expression the routing
+//     engine resolves for every node request and for the Test button;
+//   - connectionFrom evaluates it over decrypted credentials for requests
+//     made in code (the resource pickers' searches).
+// The contract test holds the rendered mapping against the schemas.
+import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 
-export const threeCxConnection: ConnectionMapping = {
-	baseUrl: '={{$credentials.baseUrl}}',
-	clientId: '={{$credentials.clientId}}',
+/** One connection field: the credential field(s) it takes, and when. */
+export interface FieldSource {
+	/** The credential field; with several, the first one that is not empty. */
+	from: string | string[];
+	/** Sent only when each named credential field has one of these values. */
+	when?: Record<string, string[]>;
+	/** Left out when empty ("", 0, false), instead of sent as such. */
+	omitEmpty?: boolean;
+}
+
+export interface ConnectionSpec {
+	[field: string]: FieldSource | ConnectionSpec;
+}
+
+const isSource = (v: FieldSource | ConnectionSpec): v is FieldSource =>
+	typeof v.from === 'string' || Array.isArray(v.from);
+
+const tls: ConnectionSpec = {
+	allowUnauthorizedCerts: { from: 'ignoreSslIssues' },
+	caCertPem: { from: 'caCertificatesPem', omitEmpty: true },
+	clientCertPem: { from: 'clientCertificatePem', omitEmpty: true },
+	clientKeyPem: { from: 'clientPrivateKeyPem', omitEmpty: true },
+};
+
+const signIn = { authentication: ['password'] };
+
+export const threeCxConnection: ConnectionSpec = {
+	baseUrl: { from: 'baseUrl' },
+	clientId: { from: 'clientId' },
 	// The field was called clientSecret until 0.2.0 (the editor labels any
 	// field of that name "Client Secret"); credentials saved then keep it.
-	clientSecret: '={{$credentials.apiKey || $credentials.clientSecret}}',
-	tokenLifetimeUnit: '={{$credentials.lifetimeUnit}}',
-	tls: tlsConnection,
+	clientSecret: { from: ['apiKey', 'clientSecret'] },
+	tokenLifetimeUnit: { from: 'lifetimeUnit' },
+	tls,
 };
 
-export const appgateConnection: ConnectionMapping = {
-	baseUrl: '={{$credentials.baseUrl}}',
-	providerName: "={{$credentials.authentication === 'password' ? $credentials.providerName : undefined}}",
-	username: "={{$credentials.authentication === 'password' ? $credentials.username : undefined}}",
-	password: "={{$credentials.authentication === 'password' ? $credentials.password : undefined}}",
-	deviceId: "={{$credentials.authentication === 'password' && $credentials.deviceId ? $credentials.deviceId : undefined}}",
-	token: "={{$credentials.authentication === 'token' ? $credentials.token : undefined}}",
-	apiVersion: '={{$credentials.apiVersion || undefined}}',
-	tls: tlsConnection,
+export const appgateConnection: ConnectionSpec = {
+	baseUrl: { from: 'baseUrl' },
+	providerName: { from: 'providerName', when: signIn },
+	username: { from: 'username', when: signIn },
+	password: { from: 'password', when: signIn },
+	deviceId: { from: 'deviceId', when: signIn, omitEmpty: true },
+	token: { from: 'token', when: { authentication: ['token'] } },
+	apiVersion: { from: 'apiVersion', omitEmpty: true },
+	tls,
 };
 
-export const oauthConnection: ConnectionMapping = {
-	dialect: '={{$credentials.dialect}}',
-	revocationUrl: '={{$credentials.revocationUrl || undefined}}',
-	issuer: "={{$credentials.dialect === 'rfc7009' && $credentials.issuer ? $credentials.issuer : undefined}}",
-	baseUrl: "={{$credentials.dialect === 'nexus' && $credentials.baseUrl ? $credentials.baseUrl : undefined}}",
-	clientId: '={{$credentials.clientId}}',
-	clientSecret:
-		"={{$credentials.clientAuthMethod === 'client_secret_basic' || $credentials.clientAuthMethod === 'client_secret_post' ? $credentials.clientSecret : undefined}}",
-	clientAuthMethod: '={{$credentials.clientAuthMethod}}',
-	basicWithoutFormEncoding:
-		"={{$credentials.clientAuthMethod === 'client_secret_basic' ? $credentials.basicWithoutFormEncoding : undefined}}",
-	tls: tlsConnection,
+export const oauthConnection: ConnectionSpec = {
+	dialect: { from: 'dialect' },
+	revocationUrl: { from: 'revocationUrl', omitEmpty: true },
+	issuer: { from: 'issuer', when: { dialect: ['rfc7009'] }, omitEmpty: true },
+	baseUrl: { from: 'baseUrl', when: { dialect: ['nexus'] }, omitEmpty: true },
+	clientId: { from: 'clientId' },
+	clientSecret: { from: 'clientSecret', when: { clientAuthMethod: ['client_secret_basic', 'client_secret_post'] } },
+	clientAuthMethod: { from: 'clientAuthMethod' },
+	basicWithoutFormEncoding: { from: 'basicWithoutFormEncoding', when: { clientAuthMethod: ['client_secret_basic'] } },
+	tls,
 };
+
+/** A connection mapping as expressions: "={{ ... }}" leaves. */
+export interface ConnectionMapping {
+	[field: string]: string | ConnectionMapping;
+}
+
+/** expression renders one field source as an expression over $credentials. */
+function expression(s: FieldSource): string {
+	const froms = Array.isArray(s.from) ? s.from : [s.from];
+	let value = froms.map((f) => `$credentials.${f}`).join(' || ');
+	if (froms.length > 1) value = `(${value})`;
+	if (s.omitEmpty) value = `${value} || undefined`;
+	const conditions = Object.entries(s.when ?? {}).map(([field, values]) =>
+		values.length === 1
+			? `$credentials.${field} === '${values[0]}'`
+			: `(${values.map((v) => `$credentials.${field} === '${v}'`).join(' || ')})`,
+	);
+	return conditions.length ? `={{${conditions.join(' && ')} ? ${value} : undefined}}` : `={{${value}}}`;
+}
+
+/** connectionMapping renders a spec as expressions. */
+export function connectionMapping(spec: ConnectionSpec): ConnectionMapping {
+	const out: ConnectionMapping = {};
+	for (const [k, v] of Object.entries(spec)) out[k] = isSource(v) ? expression(v) : connectionMapping(v);
+	return out;
+}
+
+/**
+ * connectionFrom builds the request envelope's connection and profile from
+ * decrypted credentials, as the rendered expressions do.
+ */
+export function envelopeFrom(spec: ConnectionSpec, creds: ICredentialDataDecryptedObject): IDataObject {
+	if (creds.connectionMode === 'profile') return { profile: creds.profile };
+	const build = (s: ConnectionSpec): IDataObject => {
+		const out: IDataObject = {};
+		for (const [k, v] of Object.entries(s)) {
+			if (!isSource(v)) {
+				out[k] = build(v);
+				continue;
+			}
+			const ok = Object.entries(v.when ?? {}).every(([field, values]) => values.includes(String(creds[field])));
+			if (!ok) continue;
+			const froms = Array.isArray(v.from) ? v.from : [v.from];
+			const value = froms.map((f) => creds[f]).find((x) => x !== undefined && x !== '') ?? creds[froms[froms.length - 1]];
+			if (v.omitEmpty && !value) continue;
+			if (value !== undefined) out[k] = value as IDataObject[string];
+		}
+		return out;
+	};
+	return { connection: build(spec) };
+}

@@ -19,12 +19,15 @@ import {
 	type IExecutePaginationFunctions,
 	type IExecuteSingleFunctions,
 	type IN8nHttpFullResponse,
+	type INode,
 	type INodeExecutionData,
 	type INodeProperties,
 	type INodePropertyOptions,
 	type INodeTypeDescription,
 	type JsonObject,
 } from 'n8n-workflow';
+
+import { connectionMapping, type ConnectionMapping, type ConnectionSpec } from './connections';
 
 // ---- credential fields
 
@@ -122,14 +125,6 @@ export const tlsFields: INodeProperties[] = [
 	},
 ];
 
-/** connection.tls, from tlsFields. */
-export const tlsConnection: ConnectionMapping = {
-	allowUnauthorizedCerts: '={{$credentials.ignoreSslIssues}}',
-	caCertPem: '={{$credentials.caCertificatesPem || undefined}}',
-	clientCertPem: '={{$credentials.clientCertificatePem || undefined}}',
-	clientKeyPem: '={{$credentials.clientPrivateKeyPem || undefined}}',
-};
-
 /** The sidecar key goes in a header, only to the sidecar. */
 export const sidecarAuthenticate: IAuthenticateGeneric = {
 	type: 'generic',
@@ -141,15 +136,6 @@ export const sidecarAuthenticate: IAuthenticateGeneric = {
 };
 
 // ---- the connection object
-
-/**
- * Which credential field fills which connection field: a tree whose leaves
- * are "={{ expression over $credentials }}". One per provider, used by the
- * credential's Test request and by every request of its node.
- */
-export interface ConnectionMapping {
-	[field: string]: string | ConnectionMapping;
-}
 
 /**
  * connectionExpression folds a mapping into one expression: the whole object
@@ -177,11 +163,11 @@ export function connectionExpression(mapping: ConnectionMapping): string {
 export const profileExpression =
 	"={{$credentials.connectionMode === 'profile' ? $credentials.profile : undefined}}";
 
-const sidecarBaseURL = "={{$credentials.sidecarUrl.replace(/\\/+$/, '')}}";
+export const sidecarBaseURL = "={{$credentials.sidecarUrl.replace(/\\/+$/, '')}}";
 
 /** The envelope of every request to the sidecar, without input. */
-export function envelope(mapping: ConnectionMapping): IDataObject {
-	return { connection: connectionExpression(mapping), profile: profileExpression };
+export function envelope(spec: ConnectionSpec): IDataObject {
+	return { connection: connectionExpression(connectionMapping(spec)), profile: profileExpression };
 }
 
 // ---- the Test button
@@ -205,13 +191,13 @@ const otherStatuses = [400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 50
  * envelope. It must not fail on an error status (n8n would show its generic
  * text for the status), so rules turn each problem type into a message.
  */
-export function connectionTest(provider: string, mapping: ConnectionMapping): ICredentialTestRequest {
+export function connectionTest(provider: string, spec: ConnectionSpec): ICredentialTestRequest {
 	return {
 		request: {
 			baseURL: sidecarBaseURL,
 			url: `/v1/connections/${provider}/test`,
 			method: 'POST',
-			body: envelope(mapping),
+			body: envelope(spec),
 			ignoreHttpStatusErrors: true,
 		},
 		rules: [
@@ -230,14 +216,14 @@ export function connectionTest(provider: string, mapping: ConnectionMapping): IC
 // ---- the nodes
 
 /** Where a node's request defaults come from: its credential's connection mapping. */
-export function requestDefaults(mapping: ConnectionMapping): INodeTypeDescription['requestDefaults'] {
+export function requestDefaults(spec: ConnectionSpec): INodeTypeDescription['requestDefaults'] {
 	return {
 		baseURL: sidecarBaseURL,
 		method: 'POST',
 		headers: { Accept: 'application/json, application/problem+json', 'Content-Type': 'application/json' },
 		// Problems reach sidecarAnswer, which says what went wrong.
 		ignoreHttpStatusErrors: true,
-		body: { ...envelope(mapping), input: {} },
+		body: { ...envelope(spec), input: {} },
 	};
 }
 
@@ -245,10 +231,26 @@ export function requestDefaults(mapping: ConnectionMapping): INodeTypeDescriptio
 interface FieldLabel {
 	label: string;
 	secret: boolean;
+	/** Where the property shows (resource, operation, @version), if it is a node's. */
+	show?: Record<string, unknown[] | undefined>;
 }
 
-/** Labels of the fields a node and its credential send, by sidecar field path. */
-export type FieldLabels = Record<string, FieldLabel>;
+/**
+ * Labels of the fields a node and its credential send, by sidecar field
+ * path; one path can be sent by properties of different operations or
+ * versions (3CX's two IDs), so each has its candidates.
+ */
+export type FieldLabels = Record<string, FieldLabel[]>;
+
+/** The label of a field for the node's current resource, operation and version. */
+function labelFor(labels: FieldLabels, path: string, node: INode): FieldLabel | undefined {
+	const at: Record<string, unknown> = { ...node.parameters, '@version': node.typeVersion };
+	return (labels[path] ?? []).find((l) =>
+		Object.entries(l.show ?? {}).every(
+			([k, values]) => !['resource', 'operation', '@version'].includes(k) || (values ?? []).includes(at[k]),
+		),
+	);
+}
 
 /**
  * fieldLabels reads the labels from the descriptions themselves: each node
@@ -258,8 +260,9 @@ export type FieldLabels = Record<string, FieldLabel>;
 export function fieldLabels(
 	properties: INodeProperties[],
 	credential: { displayName: string; properties: INodeProperties[] },
-	mapping: ConnectionMapping,
+	spec: ConnectionSpec,
 ): FieldLabels {
+	const mapping = connectionMapping(spec);
 	const out: FieldLabels = {};
 	const isSecret = (p: INodeProperties) => p.typeOptions?.password === true;
 	const visit = (props: Array<INodeProperties | INodePropertyOptions>) => {
@@ -267,7 +270,7 @@ export function fieldLabels(
 			if (!('displayName' in p)) continue;
 			const send = p.routing?.send;
 			if (send?.type === 'body' && typeof send.property === 'string') {
-				out[send.property] = { label: p.displayName, secret: isSecret(p) };
+				(out[send.property] ??= []).push({ label: p.displayName, secret: isSecret(p), show: p.displayOptions?.show as FieldLabel['show'] });
 			}
 			if (p.type === 'collection' && Array.isArray(p.options)) visit(p.options as INodeProperties[]);
 		}
@@ -282,11 +285,11 @@ export function fieldLabels(
 			}
 			const refs = [...v.matchAll(/\$credentials\.([A-Za-z0-9_]+)/g)].map((r) => byName.get(r[1]));
 			const p = refs.reverse().find((r) => r !== undefined && r.type !== 'hidden');
-			if (p) out[`connection.${prefix}${key}`] = { label: `${p.displayName} (credential)`, secret: isSecret(p) };
+			if (p) out[`connection.${prefix}${key}`] = [{ label: `${p.displayName} (credential)`, secret: isSecret(p) }];
 		}
 	};
 	walk(mapping, '');
-	out.profile = { label: 'Profile Name (credential)', secret: false };
+	out.profile = [{ label: 'Profile Name (credential)', secret: false }];
 	return out;
 }
 
@@ -364,14 +367,16 @@ function shown(v: unknown): string {
  * labels of the form. Only names with more than one word (camelCase or a
  * dotted path) are replaced, so "id" in a sentence stays as it is.
  */
-function inUserWords(text: string, labels: FieldLabels): string {
+function inUserWords(text: string, labels: FieldLabels, node: INode): string {
 	const paths = Object.keys(labels).sort((a, b) => b.length - a.length);
 	for (const path of paths) {
+		const l = labelFor(labels, path, node);
+		if (!l) continue;
 		const bare = path.replace(/^input\./, '');
 		const names = bare === path || !/[A-Z.]/.test(bare) ? [path] : [path, bare];
 		for (const name of names) {
 			const re = new RegExp(`(?<![\\w.])${name.replace(/\./g, '\\.')}(?![\\w])`, 'g');
-			text = text.replace(re, `"${labels[path].label}"`);
+			text = text.replace(re, `"${l.label}"`);
 		}
 	}
 	return text;
@@ -380,17 +385,18 @@ function inUserWords(text: string, labels: FieldLabels): string {
 /** The node error for a problem the sidecar answered, in the form's words. */
 function problemError(this: IExecuteSingleFunctions, err: SidecarProblem, body: unknown, labels: FieldLabels): NodeApiError {
 	const { problem, statusCode } = err;
+	const node = this.getNode();
 	const fieldLines = (Array.isArray(problem.errors) ? problem.errors : []).map((e) => {
-		const l = labels[e.field];
+		const l = labelFor(labels, e.field, node);
 		if (!l) return `${e.field}: ${e.message}`;
 		const value = l.secret ? '' : ` (value: ${shown(valueAt(body, e.field))})`;
-		return `${l.label}${value}: ${inUserWords(e.message, labels)}`;
+		return `${l.label}${value}: ${inUserWords(e.message, labels, node)}`;
 	});
 	// One bad field reads best as the message itself; several are listed.
 	const message =
 		fieldLines.length === 1
 			? fieldLines[0]
-			: inUserWords(problem.detail || problem.title || `The sidecar answered HTTP ${statusCode}`, labels);
+			: inUserWords(problem.detail || problem.title || `The sidecar answered HTTP ${statusCode}`, labels, node);
 	const description = [
 		fieldLines.length > 1 ? fieldLines.join('\n') : '',
 		problem.detail && message !== problem.detail ? `Sidecar: ${problem.detail}` : '',
@@ -398,7 +404,7 @@ function problemError(this: IExecuteSingleFunctions, err: SidecarProblem, body: 
 	]
 		.filter(Boolean)
 		.join('\n');
-	return new NodeApiError(this.getNode(), problem as JsonObject, { message, description, httpCode: String(statusCode) });
+	return new NodeApiError(node, problem as JsonObject, { message, description, httpCode: String(statusCode) });
 }
 
 /** The node error for a sidecar that could not be reached or failed to answer. */

@@ -46,17 +46,41 @@ export const deviceOperations: INodeProperties = {
 };
 
 export const deviceFields: INodeProperties[] = [
+	// Version 1 (pack 0.1.0): the filter as text.
 	{
 		displayName: 'Distinguished Name Filter',
 		name: 'distinguishedNameFilter',
 		type: 'string',
 		default: '',
 		placeholder: 'CN=alice,OU=ldap',
-		displayOptions: { show: showFor('revokeTokens') },
+		displayOptions: { show: { '@version': [1], ...showFor('revokeTokens') } },
 		description: 'Which devices, matched from the end of their distinguished name: OU=ldap hits every device of the ldap provider, CN=alice,OU=ldap every device of alice, a full distinguished name one device. Leave empty to use Specific Distinguished Names.',
 		routing: {
 			send: { type: 'body', property: 'input.distinguishedNameFilter' },
 		},
+	},
+	// Version 2: the same field with a picker of the controller's devices
+	// beside the filter typed in. The parameter keeps its name and sends the
+	// text it holds.
+	{
+		displayName: 'Distinguished Name Filter',
+		name: 'distinguishedNameFilter',
+		type: 'resourceLocator',
+		default: { mode: 'filter', value: '' },
+		displayOptions: { show: { '@version': [2], ...showFor('revokeTokens') } },
+		description:
+			'Which devices, matched from the end of their distinguished name: OU=ldap hits every device of the ldap provider, CN=alice,OU=ldap every device of alice, a device picked from the list that device alone. Leave empty to use Specific Distinguished Names.',
+		modes: [
+			{ displayName: 'By Filter', name: 'filter', type: 'string', placeholder: 'CN=alice,OU=ldap' },
+			{
+				displayName: 'From List',
+				name: 'list',
+				type: 'list',
+				placeholder: 'Select a device...',
+				typeOptions: { searchListMethod: 'searchDevices', searchable: true },
+			},
+		],
+		routing: { send: { type: 'body', property: 'input.distinguishedNameFilter' } },
 	},
 	{
 		displayName: 'Revoke Every Device Active in the Last 24 Hours',
