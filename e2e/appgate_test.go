@@ -171,9 +171,18 @@ func TestAppgateEmptyFilterFromAnExpressionIsRefused(t *testing.T) {
 	if !strings.Contains(e.Message+e.Description, "24 hours") || e.HTTPCode != "422" {
 		t.Fatalf("error %q / %q (HTTP %s) should explain the every-active-device risk", e.Message, e.Description, e.HTTPCode)
 	}
+	// In the form's words: the labels, not the sidecar's field names.
+	for _, label := range []string{`"Distinguished Name Filter"`, `"Revoke Every Device Active in the Last 24 Hours"`} {
+		if !strings.Contains(e.Message, label) {
+			t.Errorf("message %q should name the field as the form does, %s", e.Message, label)
+		}
+	}
+	if strings.Contains(e.Message, "confirmRevokeAll") || strings.Contains(e.Message, "distinguishedNameFilter") {
+		t.Errorf("message %q names the sidecar's fields instead of the form's", e.Message)
+	}
 	r = execute(t, "agMissingRefused")
-	if e := r.Data.ResultData.Error; r.Status != "error" || e == nil || e.HTTPCode != "422" || !strings.Contains(e.Message, "input.distinguishedNameFilter") {
-		t.Fatalf("a filter expression over a missing field: status %s, error %+v; want a 422 naming the field", r.Status, e)
+	if e := r.Data.ResultData.Error; r.Status != "error" || e == nil || e.HTTPCode != "422" || !strings.HasPrefix(e.Message, "Distinguished Name Filter: ") {
+		t.Fatalf("a filter expression over a missing field: status %s, error %+v; want a 422 naming the field by its label", r.Status, e)
 	}
 }
 

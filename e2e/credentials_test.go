@@ -43,7 +43,8 @@ func startN8NServer(t *testing.T) *n8nServer {
 	jar, _ := cookiejar.New(nil)
 	s := &n8nServer{url: "http://127.0.0.1:" + port, client: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
 	owner := map[string]any{"email": "e2e@tokenwarden.invalid", "firstName": "End", "lastName": "ToEnd", "password": "E2e-only-password-1"}
-	deadline := time.Now().Add(90 * time.Second)
+	// Generous: n8n's start takes minutes on a loaded 2-core machine.
+	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		// The REST routes appear a little after the health check says ok.
 		// A user folder whose owner an earlier test set up signs in instead.
@@ -58,7 +59,7 @@ func startN8NServer(t *testing.T) *n8nServer {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("n8n server not ready after 90 s (last: %d %v):\n%s", status, err, tail(logs.Bytes()))
+			t.Fatalf("n8n server not ready after 5 min (last: %d %v):\n%s", status, err, tail(logs.Bytes()))
 		}
 		time.Sleep(500 * time.Millisecond)
 	}

@@ -183,20 +183,34 @@ func savedShape(creds []map[string]any) []map[string]any {
 	return out
 }
 
-// n8nBinary is $N8N_BIN, or whatever .ci/install-n8n installs (instant when
-// the cache is warm).
+// n8nBinary is $N8N_BIN, or whatever .ci/install-n8n installs for
+// $N8N_VERSION (instant when the cache is warm); it also finds the Node.js
+// that line runs on.
 func n8nBinary(ctx context.Context, root string) (string, error) {
+	line.version = os.Getenv("N8N_VERSION")
+	if line.version == "" {
+		line.version = "1.123.81"
+	}
+	installed := func(args ...string) (string, error) {
+		cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join(root, ".ci", "install-n8n")}, args...)...)
+		cmd.Env = append(os.Environ(), "N8N_VERSION="+line.version)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return "", fmt.Errorf(".ci/install-n8n %s: %w", strings.Join(args, " "), err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		return lines[len(lines)-1], nil
+	}
+	node, err := installed("--node")
+	if err != nil {
+		return "", err
+	}
+	line.nodeDir = filepath.Dir(node)
 	if bin := os.Getenv("N8N_BIN"); bin != "" {
 		return bin, nil
 	}
-	cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, ".ci", "install-n8n"))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf(".ci/install-n8n: %w", err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	return lines[len(lines)-1], nil
+	return installed()
 }
 
 // startSidecar builds the sidecar into tmp and runs `tokenwarden demo`, the

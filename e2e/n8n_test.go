@@ -23,9 +23,16 @@ type n8n struct {
 	env []string
 }
 
+// line is the n8n release line under test: N8N_VERSION (1.123.81 unless
+// set; make e2e runs 1.123.81 and 2.41.1) and the Node.js that runs it.
+var line struct {
+	version string
+	nodeDir string // prepended to PATH: n8n's launcher runs "node"
+}
+
 func newN8N(bin, home, extensions string) *n8n {
 	env := []string{
-		"PATH=" + os.Getenv("PATH"),
+		"PATH=" + line.nodeDir + string(os.PathListSeparator) + os.Getenv("PATH"),
 		"HOME=" + home,
 		"N8N_USER_FOLDER=" + home,
 		"N8N_ENCRYPTION_KEY=tokenwarden-e2e-only",
@@ -35,14 +42,17 @@ func newN8N(bin, home, extensions string) *n8n {
 		"N8N_TEMPLATES_ENABLED=false",
 		"N8N_PERSONALIZATION_ENABLED=false",
 		"N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS=false",
-		// The vm expression engine needs isolated-vm, which only builds for
-		// Node 24 (see .ci/install-n8n); the legacy engine is n8n's long-standing one.
-		"N8N_EXPRESSION_ENGINE=legacy",
 		// No Code nodes are used, so no task-runner process is needed.
 		"N8N_RUNNERS_ENABLED=false",
 		// `n8n execute` prints its result through the logger at info level.
 		"N8N_LOG_LEVEL=info",
 		"DB_TYPE=sqlite",
+	}
+	if strings.HasPrefix(line.version, "1.") {
+		// 1.x's vm expression engine needs isolated-vm, which only builds
+		// for Node 24 (see .ci/install-n8n); the legacy engine is 1.x's
+		// long-standing one. 2.x on Node 24 runs its default engine.
+		env = append(env, "N8N_EXPRESSION_ENGINE=legacy")
 	}
 	if extensions != "" {
 		env = append(env, "N8N_CUSTOM_EXTENSIONS="+extensions)

@@ -169,7 +169,7 @@ func TestOAuthMissingTokenIsANodeErrorNamingTheField(t *testing.T) {
 	skipWithoutOAuth(t)
 	r := execute(t, "oaMissing")
 	e := r.Data.ResultData.Error
-	if r.Status != "error" || e == nil || e.HTTPCode != "422" || !strings.Contains(e.Message, "input.token") {
-		t.Fatalf("status %s, error %+v: want a 422 naming input.token", r.Status, e)
+	if r.Status != "error" || e == nil || e.HTTPCode != "422" || !strings.HasPrefix(e.Message, "Token: ") || !strings.Contains(e.Description, "input.token") {
+		t.Fatalf("status %s, error %+v: want a 422 naming the Token field, the sidecar's detail kept", r.Status, e)
 	}
 }

@@ -164,8 +164,9 @@ type described struct {
 	Nodes       map[string][]map[string]any `json:"nodes"`
 	Credentials map[string]struct {
 		Properties []struct {
-			Name string `json:"name"`
-			Type string `json:"type"`
+			Name        string `json:"name"`
+			DisplayName string `json:"displayName"`
+			Type        string `json:"type"`
 		} `json:"properties"`
 		Test struct {
 			Request struct {

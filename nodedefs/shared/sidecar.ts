@@ -357,25 +357,25 @@ function valueAt(body: unknown, path: string): unknown {
 }
 
 function shown(v: unknown): string {
-	if (v === undefined) return 'nothing';
-	const s = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+	const s = JSON.stringify(v) ?? String(v);
 	return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }
 
 /**
  * inUserWords replaces sidecar field names in a sidecar message with the
- * labels of the form. Only names with more than one word (camelCase or a
- * dotted path) are replaced, so "id" in a sentence stays as it is.
+ * labels of the form: dotted paths (input.id, connection.baseUrl) and the
+ * camelCase names of input fields (confirmRevokeAll). A plain word such as
+ * "id" or "profile" stays as it is, since it also reads as English.
  */
 function inUserWords(text: string, labels: FieldLabels, node: INode): string {
 	const paths = Object.keys(labels).sort((a, b) => b.length - a.length);
 	for (const path of paths) {
 		const l = labelFor(labels, path, node);
-		if (!l) continue;
+		if (!l || !path.includes('.')) continue;
 		const bare = path.replace(/^input\./, '');
-		const names = bare === path || !/[A-Z.]/.test(bare) ? [path] : [path, bare];
+		const names = bare !== path && /[A-Z]/.test(bare) ? [path, bare] : [path];
 		for (const name of names) {
-			const re = new RegExp(`(?<![\\w.])${name.replace(/\./g, '\\.')}(?![\\w])`, 'g');
+			const re = new RegExp(`(?<![\\w.-])${name.replace(/\./g, '\\.')}(?![\\w-])`, 'g');
 			text = text.replace(re, `"${l.label}"`);
 		}
 	}
@@ -389,8 +389,9 @@ function problemError(this: IExecuteSingleFunctions, err: SidecarProblem, body: 
 	const fieldLines = (Array.isArray(problem.errors) ? problem.errors : []).map((e) => {
 		const l = labelFor(labels, e.field, node);
 		if (!l) return `${e.field}: ${e.message}`;
-		const value = l.secret ? '' : ` (value: ${shown(valueAt(body, e.field))})`;
-		return `${l.label}${value}: ${inUserWords(e.message, labels, node)}`;
+		const v = valueAt(body, e.field);
+		const value = l.secret || v === undefined ? '' : ` (got ${shown(v)})`;
+		return `${l.label}: ${inUserWords(e.message, labels, node)}${value}`;
 	});
 	// One bad field reads best as the message itself; several are listed.
 	const message =
@@ -444,9 +445,11 @@ function credentialName(ctx: IExecuteSingleFunctions): string {
  *
  * Every item it gives points at its input item (pairedItem). On failure it
  * raises a node error in the form's words; with the node's On Error set to
- * continue, it gives instead one item with the input item's json and the
- * message in `error`, carrying the error too so that n8n sends it to the
- * error output when there is one.
+ * continue, it gives instead one item whose json is the input item's with
+ * the message in `error`. No item carries n8n's own `error` member: n8n
+ * would replace such an item's json with the message alone. For the error
+ * output the item is `{error}` only: n8n recognises that shape, moves it to
+ * the error output and merges the linked input item's json into it itself.
  */
 export function callSidecar(labels: FieldLabels) {
 	return async function (
@@ -469,8 +472,10 @@ export function callSidecar(labels: FieldLabels) {
 				(error as { context: IDataObject }).context = { ...error.context, itemIndex };
 				throw error;
 			}
-			const input = this.getInputData();
-			return [{ json: { ...input.json, error: error.message }, error, pairedItem }];
+			if (this.getNode().onError === 'continueErrorOutput') {
+				return [{ json: { error: error.message }, pairedItem }];
+			}
+			return [{ json: { ...this.getInputData().json, error: error.message }, pairedItem }];
 		}
 	};
 }
