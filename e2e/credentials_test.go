@@ -19,6 +19,12 @@ import (
 // this test starts `n8n start`, signs up the owner and calls the same REST
 // endpoint the editor calls when someone presses Test.
 
+// The owner account every n8n server of the tests is set up with.
+const (
+	ownerEmail    = "e2e@tokenwarden.invalid"
+	ownerPassword = "E2e-only-password-1"
+)
+
 type n8nServer struct {
 	url    string
 	client *http.Client
@@ -42,7 +48,7 @@ func startN8NServer(t *testing.T) *n8nServer {
 	t.Cleanup(func() { interrupt(cmd, 20*time.Second) })
 	jar, _ := cookiejar.New(nil)
 	s := &n8nServer{url: "http://127.0.0.1:" + port, client: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
-	owner := map[string]any{"email": "e2e@tokenwarden.invalid", "firstName": "End", "lastName": "ToEnd", "password": "E2e-only-password-1"}
+	owner := map[string]any{"email": ownerEmail, "firstName": "End", "lastName": "ToEnd", "password": ownerPassword}
 	// Generous: n8n's start takes minutes on a loaded 2-core machine.
 	deadline := time.Now().Add(5 * time.Minute)
 	for {

@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,11 +70,6 @@ func TestEditorInChromium(t *testing.T) {
 	}
 	plan := editorPlan(t)
 	s := startN8NServer(t)
-	u, _ := url.Parse(s.url)
-	var cookies []map[string]any
-	for _, c := range s.client.Jar.Cookies(u) {
-		cookies = append(cookies, map[string]any{"name": c.Name, "value": c.Value})
-	}
 	root, _ := filepath.Abs("..")
 	out := filepath.Join(root, "dist", "e2e-editor-"+line.version)
 	_ = os.RemoveAll(out)
@@ -84,8 +78,7 @@ func TestEditorInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	planJSON, _ := json.Marshal(plan)
-	cookiesJSON, _ := json.Marshal(cookies)
-	cmd := exec.Command("node", filepath.Join("editor", "editor.mjs"), s.url, string(cookiesJSON), out, string(planJSON))
+	cmd := exec.Command("node", filepath.Join("editor", "editor.mjs"), s.url, ownerEmail, ownerPassword, out, string(planJSON))
 	cmd.Env = append(os.Environ(), "NODE_PATH="+strings.TrimSpace(string(modules)))
 	got, err := cmd.CombinedOutput()
 	t.Logf("editor.mjs:\n%s\nscreenshots in %s", got, out)

@@ -2,7 +2,7 @@
 // user meets the pack: find each node in the node creator, open one of its
 // operations, create its credential in the form, and let n8n test it.
 // Screenshots of every step go to OUT_DIR. Run by e2e/editor_test.go:
-//   node editor.mjs N8N_URL COOKIES_JSON OUT_DIR PLAN_JSON
+//   node editor.mjs N8N_URL EMAIL PASSWORD OUT_DIR PLAN_JSON
 // PLAN_JSON lists the nodes: [{"search", "node", "action", "credential",
 // "fields": {"Label": "value"}}]. Prints one JSON line per node with what
 // it saw; exits non-zero on the first step that fails.
@@ -15,7 +15,7 @@ import path from 'node:path';
 const require = createRequire(path.join(process.env.NODE_PATH ?? '', 'noop.js'));
 const { chromium } = require('playwright-core');
 
-const [url, cookiesJSON, outDir, planJSON] = process.argv.slice(2);
+const [url, email, password, outDir, planJSON] = process.argv.slice(2);
 const plan = JSON.parse(planJSON);
 fs.mkdirSync(outDir, { recursive: true });
 
@@ -45,9 +45,15 @@ const snap = async (name) => {
 const byTest = (id) => page.locator(`[data-test-id="${id}"]`);
 
 try {
-	await browser.addCookies(JSON.parse(cookiesJSON).map((c) => ({ ...c, url })));
 	page = await browser.newPage();
 	page.setDefaultTimeout(step);
+	// Sign in as a user would (n8n binds its session to the browser).
+	await page.goto(`${url}/signin`, { waitUntil: 'domcontentloaded' });
+	await page.locator('input[name="emailOrLdapLoginId"], input[name="email"], input[type="email"]').first().fill(email);
+	await page.locator('input[name="password"], input[type="password"]').first().fill(password);
+	await snap('signin');
+	await page.getByRole('button', { name: /sign in/i }).first().click();
+	await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
 
 	for (const n of plan) {
 		const seen = { node: n.node };

@@ -1,0 +1,83 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// Node version 2 turns the 3CX security token and the Appgate filter into
+// resource pickers (resource locators); version 1 keeps the plain fields
+// (saved_workflow_test.go runs a version 1 workflow).
+
+const pickedTokenID = 23
+
+func pickerWorkflows() []workflow {
+	v2 := func(n wfNode) wfNode { n.TypeVersion = 2; return n }
+	return []workflow{
+		chain("pickRevoke",
+			v2(tw("Revoke Picked", threeCxType, map[string]any{
+				"resource": "securityToken", "operation": "revoke",
+				"id": map[string]any{"__rl": true, "mode": "id", "value": fmt.Sprint(pickedTokenID)},
+			})),
+			v2(tw("Revoke By Expression", threeCxType, map[string]any{
+				"resource": "securityToken", "operation": "revoke",
+				"id": map[string]any{"__rl": true, "mode": "id", "value": "={{ $json.id + 1 }}"},
+			})),
+		),
+		chain("pickAppgate", v2(tw("Revoke Filtered", appgateType, map[string]any{
+			"resource": "device", "operation": "revokeTokens",
+			"distinguishedNameFilter": map[string]any{"__rl": true, "mode": "filter", "value": "CN=nobody,OU=ldap"},
+		}))),
+	}
+}
+
+func TestPickedSecurityTokenIsRevoked(t *testing.T) {
+	r := execute(t, "pickRevoke")
+	mustSucceed(t, r)
+	if got := r.items(t, "Revoke Picked"); len(got) != 1 || got[0].JSON["id"] != float64(pickedTokenID) || got[0].JSON["revoked"] != true {
+		t.Errorf("Revoke Picked: %v, want token %d revoked", got, pickedTokenID)
+	}
+	if got := r.items(t, "Revoke By Expression"); len(got) != 1 || got[0].JSON["id"] != float64(pickedTokenID+1) {
+		t.Errorf("Revoke By Expression: %v, want token %d revoked", got, pickedTokenID+1)
+	}
+}
+
+func TestPickedAppgateFilter(t *testing.T) {
+	skipWithoutAppgate(t)
+	r := execute(t, "pickAppgate")
+	mustSucceed(t, r)
+	if got := r.items(t, "Revoke Filtered"); len(got) != 1 || got[0].JSON["deviceCount"] != float64(0) {
+		t.Errorf("Revoke Filtered: %v, want one item, no device revoked", got)
+	}
+}
+
+// The pickers' "From List": the editor asks n8n for the list search's
+// results, which calls the sidecar's list action with the credential.
+func TestPickerListsFromTheSidecar(t *testing.T) {
+	s := startN8NServer(t)
+	cred := credentialRef(credentialOf[threeCxType].provider)
+	code, body, err := s.post("/rest/dynamic-node-parameters/resource-locator-results", map[string]any{
+		"nodeTypeAndVersion":    map[string]any{"name": env.nodePrefix + threeCxType, "version": 2},
+		"path":                  "parameters.id",
+		"methodName":            "searchSecurityTokens",
+		"currentNodeParameters": map[string]any{"resource": "securityToken", "operation": "revoke", "id": map[string]any{"__rl": true, "mode": "list", "value": ""}},
+		"credentials":           map[string]any{credentialOf[threeCxType].typ: cred},
+		"filter":                "",
+	})
+	if err != nil || code != http.StatusOK {
+		t.Fatalf("resource-locator-results: %d %v %v", code, body, err)
+	}
+	data, _ := body["data"].(map[string]any)
+	results, _ := data["results"].([]any)
+	if len(results) == 0 {
+		t.Fatalf("no entries in the picker: %v", body)
+	}
+	first, _ := results[0].(map[string]any)
+	if name := fmt.Sprint(first["name"]); !strings.Contains(name, "(ID ") || first["value"] == nil {
+		t.Errorf("entry %v: want a name with the ID and the ID as value", first)
+	}
+}
