@@ -124,7 +124,7 @@ func setupAndRun(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	nodeWorkflows := append(append(append(append(append(threeCxWorkflows(), agWorkflows...), oaWorkflows...), profileWorkflows()...), linkedItemsWorkflows()...), pickerWorkflows()...)
+	nodeWorkflows := append(append(append(append(append(append(threeCxWorkflows(), agWorkflows...), oaWorkflows...), profileWorkflows()...), linkedItemsWorkflows()...), pickerWorkflows()...), truncatedWorkflows()...)
 	if err := importAll(ctx, env.n8n, filepath.Join(tmp, "import-custom"), append(creds, profileCredentials()...), nodeWorkflows); err != nil {
 		return 0, err
 	}

@@ -81,3 +81,25 @@ func TestPickerListsFromTheSidecar(t *testing.T) {
 		t.Errorf("entry %v: want a name with the ID and the ID as value", first)
 	}
 }
+
+// Max Items With Return All cuts a list short: every item says so.
+func truncatedWorkflows() []workflow {
+	return []workflow{chain("tcxTruncated", tw("Capped List", threeCxType, map[string]any{
+		"resource": "securityToken", "operation": "list", "returnAll": true,
+		"options": map[string]any{"maxItems": 3, "select": "Id"},
+	}))}
+}
+
+func TestCappedListSaysItWasTruncated(t *testing.T) {
+	r := execute(t, "tcxTruncated")
+	mustSucceed(t, r)
+	got := r.items(t, "Capped List")
+	if len(got) != 3 {
+		t.Fatalf("got %d items, want 3 (Max Items)", len(got))
+	}
+	for i, it := range got {
+		if it.JSON["truncated"] != true {
+			t.Errorf("item %d %v: want truncated: true, the PBX has more tokens", i, it.JSON)
+		}
+	}
+}

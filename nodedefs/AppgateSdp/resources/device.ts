@@ -27,7 +27,8 @@ export const deviceOperations: INodeProperties = {
 				name: 'Revoke Tokens',
 				value: 'revokeTokens',
 				action: 'Revoke device tokens',
-				description: 'Revoke the tokens of the devices a filter selects; one item lists the devices affected',
+				description:
+					'Revoke the tokens of the devices a filter selects; one item gives deviceCount (revoked), the devices, and totalCount (devices the controller lists in all)',
 			},
 			'appgate.revokeDeviceTokens',
 			[
