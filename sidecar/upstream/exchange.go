@@ -59,6 +59,8 @@ type Call struct {
 	// Token is the token to send instead of the holder's ("" for none
 	// when there is no holder either).
 	Token string
+	// Anonymous sends the call without any token: a sign-in, a probe.
+	Anonymous bool
 	// Mutating says the call changes the upstream: an answer too large to
 	// read is then an outcome the caller must be told is unknown, never a
 	// plain failure.
@@ -119,7 +121,9 @@ func (x *Exchanger) Do(ctx context.Context, c Call) (*Answer, error) {
 	stale := ""
 	for {
 		token := c.Token
-		if x.Holder != nil && token == "" {
+		if c.Anonymous {
+			token = ""
+		} else if x.Holder != nil && token == "" {
 			var err error
 			if token, err = x.token(ctx, stale); err != nil {
 				return nil, err
@@ -132,7 +136,7 @@ func (x *Exchanger) Do(ctx context.Context, c Call) (*Answer, error) {
 		// The upstream dropped the token (another sign-in replaced it, it
 		// expired early): one new sign-in, shared by every caller that saw
 		// the same token refused, and one retry.
-		if ans.Status == http.StatusUnauthorized && x.Holder != nil && c.Token == "" && stale == "" {
+		if ans.Status == http.StatusUnauthorized && x.Holder != nil && c.Token == "" && !c.Anonymous && stale == "" {
 			stale = token
 			continue
 		}

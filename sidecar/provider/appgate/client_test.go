@@ -3,6 +3,7 @@ package appgate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -526,5 +527,71 @@ func TestSessionsOfOneAdminShareTheSignIn(t *testing.T) {
 	}
 	if got := ctl.emu.Logins(); got != 2 {
 		t.Fatalf("Logins() = %d: another admin must sign in on its own", got)
+	}
+}
+
+// hugeRevocation is a controller whose revocation answer is size bytes or
+// more: the emulator revokes, and the answer lists that many devices.
+func hugeRevocation(t *testing.T, ctl *controller, size int) Connection {
+	t.Helper()
+	var answer []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/admin/on-boarded-devices/revoke-tokens" {
+			ctl.emu.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		ctl.emu.ServeHTTP(rec, r)
+		if rec.Code != http.StatusOK {
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(answer)
+	}))
+	t.Cleanup(srv.Close)
+	var b strings.Builder
+	b.WriteString(`{"range":"0-0/0","data":[`)
+	for i := 0; b.Len() < size; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"distinguishedName":"CN=device-%08d,CN=user-%08d,OU=ldap","username":"user-%08d","providerName":"ldap","hostname":"host-%08d.corp.example.com","lastSeenAt":null}`, i, i, i, i)
+	}
+	b.WriteString(`]}`)
+	answer = []byte(b.String())
+	conn := ctl.connection()
+	conn.BaseURL = srv.URL + "/admin"
+	return conn
+}
+
+// A revocation of some 100 000 devices answers with 20 MiB (issue 11, bug
+// 4: it was cut at 8 MiB and reported as a 502 although the controller had
+// revoked). It is read whole; an answer beyond the limit is an unknown
+// outcome saying the controller answered 200, never a plain failure, and
+// is not sent again.
+func TestA20MiBRevocationAnswerIsNeverAPlainFailure(t *testing.T) {
+	ctl := newController(t, appgateemu.Options{})
+	conn := hugeRevocation(t, ctl, 20<<20)
+	out, err := newClient(t, conn, ctl.clock.Now, nil).RevokeTokens(context.Background(), RevokeRequest{DistinguishedNameFilter: "OU=ldap"})
+	if err != nil {
+		t.Fatalf("a 20 MiB answer: %v", err)
+	}
+	if len(out.Data) < 100000 {
+		t.Fatalf("%d devices read from a 20 MiB answer", len(out.Data))
+	}
+
+	c, err := New(conn, Options{Now: ctl.clock.Now, Logger: slog.New(slog.DiscardHandler), Memo: versions, MaxAnswer: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.RevokeTokens(context.Background(), RevokeRequest{DistinguishedNameFilter: "OU=ldap"})
+	p := problemOf(t, err)
+	if p.Kind() != action.KindOutcomeUnknown || p.Upstream == nil || p.Upstream.Status != http.StatusOK || !strings.Contains(p.Detail, "most likely carried out") {
+		t.Fatalf("an answer beyond the limit: %s %+v", p.Kind(), p)
+	}
+	if got := len(ctl.emu.Revocations()); got != 2 {
+		t.Fatalf("%d revocations for two calls: the one beyond the limit was repeated or lost", got)
 	}
 }
