@@ -98,6 +98,7 @@ func (e *TransportError) Unwrap() error { return e.Err }
 // start (redacted unless the status is 2xx), Status what the upstream said.
 type TooLargeError struct {
 	Status   int
+	Header   http.Header
 	Limit    int64
 	Head     []byte
 	Mutating bool
@@ -195,7 +196,7 @@ func (x *Exchanger) send(ctx context.Context, c Call, token, stale string) (*Ans
 	}
 	switch {
 	case int64(len(raw)) > limit:
-		return nil, &TooLargeError{Status: resp.StatusCode, Limit: limit, Head: raw[:min(len(raw), 4<<10)], Mutating: c.Mutating}
+		return nil, &TooLargeError{Status: resp.StatusCode, Header: resp.Header, Limit: limit, Head: raw[:min(len(raw), 4<<10)], Mutating: c.Mutating}
 	case err != nil && ok:
 		// A success cut short: the retry layer already said whether the
 		// outcome is unknown; what is left is a connection that died.

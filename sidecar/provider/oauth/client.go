@@ -1,13 +1,12 @@
 package oauth
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -30,7 +29,8 @@ type RetryPolicy struct {
 
 // Options tune a Client; zero fields take DefaultOptions.
 type Options struct {
-	// Timeout bounds one Revoke call, discovery and retries included.
+	// Timeout bounds one Revoke call, discovery and retries included:
+	// limits.requestTimeout (open passes it); zero means upstream's default.
 	Timeout time.Duration
 	Retry   RetryPolicy
 	// DiscoveryTTL is how long an issuer's metadata is reused.
@@ -40,7 +40,6 @@ type Options struct {
 
 // DefaultOptions are what NewClient uses for zero fields.
 var DefaultOptions = Options{
-	Timeout:      30 * time.Second,
 	Retry:        RetryPolicy{Attempts: 4, BaseDelay: 500 * time.Millisecond, MaxDelay: 5 * time.Second, MaxTotalWait: 10 * time.Second},
 	DiscoveryTTL: time.Hour,
 }
@@ -50,7 +49,7 @@ var DefaultOptions = Options{
 // is reused. It is safe for concurrent use.
 type Client struct {
 	conn  Connection
-	http  *http.Client
+	x     *upstream.Exchanger
 	opts  Options
 	log   *slog.Logger
 	sleep func(context.Context, time.Duration) error
@@ -65,7 +64,7 @@ type Client struct {
 func NewClient(conn Connection, httpClient *http.Client, opts Options) *Client {
 	d := DefaultOptions
 	if opts.Timeout <= 0 {
-		opts.Timeout = d.Timeout
+		opts.Timeout = upstream.DefaultConfig().RequestTimeout
 	}
 	if opts.Retry.Attempts <= 0 {
 		opts.Retry.Attempts = d.Retry.Attempts
@@ -90,7 +89,7 @@ func NewClient(conn Connection, httpClient *http.Client, opts Options) *Client {
 	hc.CheckRedirect = noRedirects
 	return &Client{
 		conn:  conn.withDefaults(),
-		http:  &hc,
+		x:     &upstream.Exchanger{HTTP: &hc, Timeout: opts.Timeout, MaxAnswer: maxBody},
 		opts:  opts,
 		log:   log.With("provider", ProviderID),
 		sleep: sleepCtx,
@@ -139,10 +138,6 @@ func Fingerprint(token string) string {
 func (c *Client) Revoke(ctx context.Context, req Request) (*Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	// Revoking twice is harmless, so the upstream client may retry resets,
-	// 429, 502 and 504; a 503 is left to the loop below, which follows RFC
-	// 7009 ("the token still exists").
-	ctx = upstream.LeaveStatuses(upstream.WithRepeat(ctx, upstream.RepeatSafe), http.StatusServiceUnavailable)
 
 	p := &c.conn
 	endpoint := p.fixedEndpoint()
@@ -154,23 +149,24 @@ func (c *Client) Revoke(ctx context.Context, req Request) (*Result, error) {
 	}
 	body, contentType := dialects[p.Dialect].body(p, req)
 	secret := p.ClientSecret.Reveal()
-	redact := redactor(req.Token, secret)
+	secrets := upstream.NewSecrets(req.Token, secret).AddBasic(p.ClientID, secret)
+	redact := secrets.Redact
+	call := upstream.Call{Method: http.MethodPost, URL: endpoint, Body: body,
+		Header: http.Header{"Content-Type": {contentType}, "Accept": {"application/json"}},
+		// Revoking twice is harmless, so the upstream client may retry
+		// resets, 429, 502 and 504; a 503 is left to the loop below,
+		// which follows RFC 7009 ("the token still exists").
+		Repeat: upstream.RepeatSafe, Leave: []int{http.StatusServiceUnavailable}}
+	if p.ClientAuthMethod == AuthClientSecretBasic {
+		call.Header.Set("Authorization", basicAuthorization(p.ClientID, secret, !p.BasicWithoutFormEncoding))
+	}
 
 	res := &Result{TokenFingerprint: Fingerprint(req.Token), TokenTypeHint: req.TokenTypeHint, Dialect: p.Dialect, Endpoint: endpoint}
 	log := c.log.With("dialect", p.Dialect, "endpoint", endpoint, "token", res.TokenFingerprint)
 	var waited time.Duration
 	for {
 		res.Attempts++
-		httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
-		if err != nil {
-			return nil, action.NewProblem(action.KindInternal, "cannot build the revocation request")
-		}
-		httpReq.Header.Set("Content-Type", contentType)
-		httpReq.Header.Set("Accept", "application/json")
-		if p.ClientAuthMethod == AuthClientSecretBasic {
-			httpReq.Header.Set("Authorization", basicAuthorization(p.ClientID, secret, !p.BasicWithoutFormEncoding))
-		}
-		ans, err := send(c.http, httpReq)
+		ans, err := c.send(ctx, call, secrets)
 		if err != nil {
 			prob := transportProblem(ctx, err, endpoint, p.ClientAuthMethod)
 			log.Warn("oauth revocation failed", "kind", prob.Kind(), "attempt", res.Attempts)
@@ -225,26 +221,32 @@ func basicAuthorization(id, secret string, formEncode bool) string {
 	return r.Header.Get("Authorization")
 }
 
-// answer is what came back, body capped.
+// answer is what came back, body capped at maxBody and redacted unless it
+// is a success.
 type answer struct {
 	status int
 	header http.Header
 	body   []byte
 }
 
+// maxBody bounds what is read of an answer: a revocation's success says
+// all in its status, and an error explains itself in far less.
 const maxBody = 64 << 10
 
-func send(hc *http.Client, req *http.Request) (*answer, error) {
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, err
+// send makes one exchange through the shared exchange. An answer longer
+// than maxBody is kept as its start: its status is what matters.
+func (c *Client) send(ctx context.Context, call upstream.Call, secrets *upstream.Secrets) (*answer, error) {
+	x := *c.x
+	x.Secrets = secrets
+	ans, err := x.Do(ctx, call)
+	var large *upstream.TooLargeError
+	switch {
+	case errors.As(err, &large):
+		return &answer{status: large.Status, header: large.Header, body: large.Head}, nil
+	case err != nil:
+		return nil, upstream.Cause(err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil && resp.StatusCode/100 != 2 {
-		return nil, err
-	}
-	return &answer{status: resp.StatusCode, header: resp.Header, body: body}, nil
+	return &answer{status: ans.Status, header: ans.Header, body: ans.Body}, nil
 }
 
 // nextWait decides whether another attempt fits the policy and how long to
