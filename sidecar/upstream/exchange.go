@@ -76,7 +76,13 @@ type Answer struct {
 	// Refreshed says the first answer was a 401 and the call was sent
 	// again with a new sign-in; Status is the second answer's.
 	Refreshed bool
+
+	secrets *Secrets // the exchanger's and this call's tokens
 }
+
+// Redact blanks the secrets this call sent out of text taken from a
+// success's body, for a problem explaining a success that cannot be read.
+func (a *Answer) Redact(text string) string { return a.secrets.Redact(text) }
 
 // OK reports a 2xx status.
 func (a *Answer) OK() bool { return a.Status >= 200 && a.Status <= 299 }
@@ -203,7 +209,7 @@ func (x *Exchanger) send(ctx context.Context, c Call, token, stale string) (*Ans
 		return nil, &TransportError{Err: err}
 	}
 	// An error answer cut short still says what the upstream did.
-	return &Answer{Status: resp.StatusCode, Header: resp.Header, Body: raw}, nil
+	return &Answer{Status: resp.StatusCode, Header: resp.Header, Body: raw, secrets: secrets}, nil
 }
 
 // Failure is the class of an exchange that got no answer, shared by every

@@ -87,7 +87,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		if err := json.Unmarshal(ans.Body, out); err != nil {
 			return ans.Status, action.NewProblem(action.KindUpstreamError,
 				"3CX answered %s with HTTP %d but the body is not the expected JSON: %v", path, ans.Status, err).
-				WithUpstream(action.Upstream{Provider: "threecx", Status: ans.Status, Message: describeBody(ans.Header.Get("Content-Type"), c.x.Secrets.RedactBytes(ans.Body))})
+				WithUpstream(action.Upstream{Provider: "threecx", Status: ans.Status, Message: describeBody(ans.Header.Get("Content-Type"), []byte(ans.Redact(string(ans.Body))))})
 		}
 	}
 	return ans.Status, nil
