@@ -52,8 +52,9 @@ type Call struct {
 	Header http.Header
 	Body   []byte
 	// Repeat says whether the transport may send the call again (the zero
-	// value keeps the mark the context carries, see WithRepeat); Leave
-	// names statuses the provider handles itself, handed back at once.
+	// value keeps the mark the context carries, see WithRepeat), under the
+	// one retry policy of the process (Config.Retry). Leave names statuses
+	// the provider must see at once, unretried.
 	Repeat Repeat
 	Leave  []int
 	// Token is the token to send instead of the holder's ("" for none
@@ -76,6 +77,10 @@ type Answer struct {
 	// Refreshed says the first answer was a 401 and the call was sent
 	// again with a new sign-in; Status is the second answer's.
 	Refreshed bool
+	// Attempts counts the requests sent for the call, retries included;
+	// Waited is the time spent between them.
+	Attempts int
+	Waited   time.Duration
 
 	secrets *Secrets // the exchanger's and this call's tokens
 }
@@ -125,6 +130,7 @@ func (x *Exchanger) Do(ctx context.Context, c Call) (*Answer, error) {
 	if len(c.Leave) > 0 {
 		ctx = LeaveStatuses(ctx, c.Leave...)
 	}
+	ctx, st := withStats(ctx)
 	stale := ""
 	for {
 		token := c.Token
@@ -148,6 +154,7 @@ func (x *Exchanger) Do(ctx context.Context, c Call) (*Answer, error) {
 			continue
 		}
 		ans.Refreshed = stale != ""
+		ans.Attempts, ans.Waited = st.attempts, st.waited
 		return ans, nil
 	}
 }
