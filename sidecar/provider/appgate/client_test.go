@@ -19,6 +19,7 @@ import (
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/appgateemu"
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/faults"
 	"github.com/tokenwarden/tokenwarden/sidecar/secret"
 	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
@@ -593,5 +594,48 @@ func TestA20MiBRevocationAnswerIsNeverAPlainFailure(t *testing.T) {
 	}
 	if got := len(ctl.emu.Revocations()); got != 2 {
 		t.Fatalf("%d revocations for two calls: the one beyond the limit was repeated or lost", got)
+	}
+}
+
+// A login that never answers: 100 callers all get their answer within the
+// request timeout (plus a second of slack), from one sign-in.
+func TestAHangingLoginAnswersEveryWaiterInTime(t *testing.T) {
+	const timeout = 2 * time.Second
+	ctl := newController(t, appgateemu.Options{})
+	inj := faults.Wrap(ctl.emu).Add(faults.Rule{Path: "/admin/login", Fault: faults.Hang()})
+	srv := httptest.NewServer(inj)
+	t.Cleanup(srv.Close)
+	hc, err := upstream.NewFactory(upstream.Config{RequestTimeout: timeout, Destinations: upstream.Destinations{AllowLoopback: true}}).Client(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := ctl.connection()
+	conn.BaseURL = srv.URL + "/admin"
+	conn.APIVersion = NewestVersion // the probe is a POST /login too
+	c, err := New(conn, Options{HTTPClient: hc, Timeout: timeout, Now: ctl.clock.Now, Logger: slog.New(slog.DiscardHandler), Memo: versions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var late, wrong atomic.Int32
+	for range 100 {
+		wg.Go(func() {
+			start := time.Now()
+			_, err := c.ListDevices(context.Background(), ListQuery{})
+			if time.Since(start) > timeout+time.Second {
+				late.Add(1)
+			}
+			var p *action.Problem
+			if !errors.As(err, &p) || p.Kind() != action.KindUpstreamTimeout {
+				wrong.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if late.Load() > 0 || wrong.Load() > 0 {
+		t.Fatalf("%d callers answered after requestTimeout + 1 s, %d without upstream-timeout", late.Load(), wrong.Load())
+	}
+	if n := inj.Requests(http.MethodPost, "/admin/login"); n < 1 || n > 4 {
+		t.Fatalf("%d sign-in requests for 100 waiters, want one sign-in (with at most its retries)", n)
 	}
 }
