@@ -164,6 +164,9 @@ func (x *Exchanger) token(ctx context.Context, stale string) (string, error) {
 	if timeout <= 0 {
 		timeout = DefaultConfig().RequestTimeout
 	}
+	// The sign-in may outlive this caller's wait and is shared with other
+	// callers: its requests are not this call's attempts.
+	ctx = context.WithValue(ctx, statsKey{}, (*callStats)(nil))
 	wait, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tok, err := x.Holder.Token(wait, stale)
