@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/audit"
 	"github.com/tokenwarden/tokenwarden/sidecar/config"
 	"github.com/tokenwarden/tokenwarden/sidecar/metrics"
 	"github.com/tokenwarden/tokenwarden/sidecar/providers"
@@ -24,6 +25,9 @@ type runtime struct {
 	cfg     *config.Config
 	reg     *action.Registry
 	metrics *metrics.Metrics
+	// audit is the audit sink apiMiddleware opened (nil: auditing is off),
+	// for events that are not action calls, such as secret reloads.
+	audit audit.Sink
 }
 
 // loadRuntime reads the config file (if any), builds the upstream policy

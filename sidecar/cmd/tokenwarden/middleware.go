@@ -27,13 +27,15 @@ func apiMiddleware(ctx context.Context, rt *runtime, stdout io.Writer) ([]func(h
 
 	switch cfg.Audit.Sink {
 	case "stdout":
-		mw = append(mw, httpapi.Audit(rt.reg, audit.NewLines(stdout)))
+		rt.audit = audit.NewLines(stdout)
+		mw = append(mw, httpapi.Audit(rt.reg, rt.audit))
 	case "file":
 		lines, closer, err := audit.OpenFile(cfg.Audit.Path)
 		if err != nil {
 			return nil, nil, nil, err
 		}
 		closers = append(closers, closer)
+		rt.audit = lines
 		mw = append(mw, httpapi.Audit(rt.reg, lines))
 	}
 

@@ -66,6 +66,7 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 			c.Close()
 		}
 	}()
+	startSecretReload(ctx, rt, *configPath, logger)
 
 	opts := httpapi.Options{Registry: rt.reg, Logger: logger, Ready: &atomic.Bool{}, Version: version,
 		MaxBodyBytes: cfg.Limits.MaxBodyBytes, Middleware: mw, Actions: rt.metrics}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/audit"
+	"github.com/tokenwarden/tokenwarden/sidecar/config"
+)
+
+// secretReloader re-reads the config file's profiles and the secrets they
+// reference while the sidecar runs: when a referenced file changes and on
+// SIGHUP (which also re-reads {"env"} references). Other settings (listen
+// address, API keys, limits) take a restart; the reload leaves them as they
+// were.
+type secretReloader struct {
+	path   string
+	reg    *action.Registry
+	logger *slog.Logger
+	sink   audit.Sink // nil when auditing is off
+	lookup config.Env
+	mu     sync.Mutex // one reload at a time
+}
+
+// reloadAction names secret reloads in the audit trail, beside the action ids.
+const reloadAction = "tokenwarden.reloadSecrets"
+
+// reload re-reads everything and swaps the profiles in. A config that no
+// longer validates, or a secret that cannot be read, changes nothing: the
+// sidecar keeps working on what it had.
+func (s *secretReloader) reload(trigger string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	set, err := action.LoadSchemas()
+	var cfg *config.Config
+	if err == nil {
+		cfg, err = config.Load(set, s.path, s.lookup)
+	}
+	var changed []string
+	if err == nil {
+		changed, err = s.reg.ReplaceProfiles(cfg.Profiles)
+	}
+	e := audit.Event{Time: time.Now().UTC(), Action: reloadAction, Targets: map[string]any{"trigger": trigger}}
+	if err != nil {
+		// The error names files and fields, never a secret's value.
+		s.logger.Error("secret reload failed; the sidecar keeps the secrets it had", "trigger", trigger, "error", err.Error())
+		e.Outcome, e.Status, e.Targets["error"] = "failed", 422, err.Error()
+		var p *action.Problem
+		if errors.As(err, &p) {
+			e.Problem = p.Type
+		}
+	} else {
+		s.logger.Info("secrets reloaded", "trigger", trigger, "profiles_changed", changed)
+		if len(changed) == 0 {
+			return
+		}
+		e.Outcome, e.Status, e.Targets["profiles"] = "succeeded", 200, changed
+	}
+	if s.sink != nil {
+		if err := s.sink.Write(e); err != nil {
+			s.logger.Error("audit event not written", "error", err.Error(), "action", reloadAction)
+		}
+	}
+}
+
+// startSecretReload watches the secret files cfg references and listens for
+// SIGHUP until ctx ends. Without a config file there is nothing to reload.
+func startSecretReload(ctx context.Context, rt *runtime, path string, logger *slog.Logger) {
+	if path == "" {
+		return
+	}
+	s := &secretReloader{path: path, reg: rt.reg, logger: logger, sink: rt.audit, lookup: os.LookupEnv}
+	if err := config.Watch(ctx, rt.cfg.SecretFiles, func() { s.reload("file") },
+		func(err error) { logger.Warn("secret file watch", "error", err.Error()) }); err != nil {
+		logger.Warn("secret files are not watched; send SIGHUP after rotating one", "error", err.Error())
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				s.reload("SIGHUP")
+			}
+		}
+	}()
+}
