@@ -69,30 +69,45 @@ func TestDryRunListsTheDevicesAndRevokesNone(t *testing.T) {
 	}
 }
 
-// An empty filter means the devices active in the last 24 hours: the
-// preview must pick exactly those the controller then revokes.
-func TestDryRunOfEmptyFilterMatchesTheRevocation(t *testing.T) {
-	clk := testclock.New()
-	ctl := startController(t, appgateemu.Options{Now: clk.Now})
-	s := clockedSidecar(t, clk.Now)
-	in := map[string]any{"distinguishedNameFilter": "", "confirmRevokeAll": true, "dryRun": true}
-	preview := s.action(t, "appgate.revokeDeviceTokens", ctl.connection(), in)
-	if preview.status != http.StatusOK {
-		t.Fatalf("dry run: %d %v", preview.status, preview.body)
-	}
-	if c, _ := meta(t, preview)["caveats"].([]any); len(c) == 0 {
-		t.Fatal("an empty-filter preview says nothing about the 24-hour window")
-	}
-	delete(in, "dryRun")
-	real := s.action(t, "appgate.revokeDeviceTokens", ctl.connection(), in)
-	if real.status != http.StatusOK {
-		t.Fatalf("revocation: %d %v", real.status, real.body)
-	}
-	got, want := preview.dns(), real.dns()
-	slices.Sort(got)
-	slices.Sort(want)
-	if len(want) == 0 || len(want) == len(ctl.emu.Devices()) || !slices.Equal(got, want) {
-		t.Fatalf("preview %v, revocation hit %v (of %d devices)", got, want, len(ctl.emu.Devices()))
+// The preview must pick exactly the devices the controller then revokes,
+// for every kind of selection; an empty filter means the devices active in
+// the last 24 hours, which the preview reads from lastSeenAt.
+func TestDryRunMatchesTheRevocation(t *testing.T) {
+	seed := appgateemu.New(appgateemu.Options{}).Devices()
+	specific := []string{seed[0].DistinguishedName, seed[len(seed)-1].DistinguishedName}
+	for name, in := range map[string]map[string]any{
+		"provider":       {"distinguishedNameFilter": "OU=ldap"},
+		"user":           {"distinguishedNameFilter": "CN=alice,OU=ldap"},
+		"one device":     {"distinguishedNameFilter": seed[1].DistinguishedName},
+		"specific names": {"distinguishedNameFilter": "", "specificDistinguishedNames": specific},
+		"active in 24 h": {"distinguishedNameFilter": "", "confirmRevokeAll": true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			clk := testclock.New()
+			ctl := startController(t, appgateemu.Options{Now: clk.Now})
+			s := clockedSidecar(t, clk.Now)
+			in["dryRun"] = true
+			preview := s.action(t, "appgate.revokeDeviceTokens", ctl.connection(), in)
+			if preview.status != http.StatusOK {
+				t.Fatalf("dry run: %d %v", preview.status, preview.body)
+			}
+			if name == "active in 24 h" {
+				if c, _ := meta(t, preview)["caveats"].([]any); len(c) == 0 {
+					t.Fatal("an empty-filter preview says nothing about the 24-hour window")
+				}
+			}
+			delete(in, "dryRun")
+			real := s.action(t, "appgate.revokeDeviceTokens", ctl.connection(), in)
+			if real.status != http.StatusOK {
+				t.Fatalf("revocation: %d %v", real.status, real.body)
+			}
+			got, want := preview.dns(), real.dns()
+			slices.Sort(got)
+			slices.Sort(want)
+			if len(want) == 0 || len(want) == len(ctl.emu.Devices()) || !slices.Equal(got, want) {
+				t.Fatalf("preview %v, revocation hit %v (of %d devices)", got, want, len(ctl.emu.Devices()))
+			}
+		})
 	}
 }
 
