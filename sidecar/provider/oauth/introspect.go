@@ -63,6 +63,8 @@ func (c *Client) noIntrospection() string {
 	switch {
 	case c.conn.Dialect == DialectNexus:
 		return "Technology Nexus documents no token introspection, so the server cannot show a token's state; give introspectionUrl if yours has an RFC 7662 endpoint"
+	case c.conn.Dialect != DialectRFC7009:
+		return "the " + c.conn.Dialect + " dialect has no RFC 7662 introspection, so the server cannot show a token's state here; give introspectionUrl if it has one"
 	case c.conn.Issuer != "":
 		return "the issuer's metadata publishes no introspection_endpoint, so the server cannot show a token's state; give introspectionUrl if it has one"
 	default:
