@@ -71,15 +71,16 @@ func (s *secretReloader) reload(trigger string) {
 }
 
 // startSecretReload watches the secret files cfg references and listens for
-// SIGHUP until ctx ends. Without a config file there is nothing to reload.
+// SIGHUP until ctx ends. Without a config file there is nothing to reload,
+// but SIGHUP is still taken, so a habitual "kill -HUP" does not end the
+// sidecar.
 func startSecretReload(ctx context.Context, rt *runtime, path string, logger *slog.Logger) {
-	if path == "" {
-		return
-	}
 	s := &secretReloader{path: path, reg: rt.reg, logger: logger, sink: rt.audit, lookup: os.LookupEnv}
-	if err := config.Watch(ctx, rt.cfg.SecretFiles, func() { s.reload("file") },
-		func(err error) { logger.Warn("secret file watch", "error", err.Error()) }); err != nil {
-		logger.Warn("secret files are not watched; send SIGHUP after rotating one", "error", err.Error())
+	if path != "" {
+		if err := config.Watch(ctx, rt.cfg.SecretFiles, func() { s.reload("file") },
+			func(err error) { logger.Warn("secret file watch", "error", err.Error()) }); err != nil {
+			logger.Warn("secret files are not watched; send SIGHUP after rotating one", "error", err.Error())
+		}
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -90,6 +91,10 @@ func startSecretReload(ctx context.Context, rt *runtime, path string, logger *sl
 			case <-ctx.Done():
 				return
 			case <-hup:
+				if path == "" {
+					logger.Info("SIGHUP: no config file, nothing to reload")
+					continue
+				}
 				s.reload("SIGHUP")
 			}
 		}
