@@ -125,7 +125,7 @@ func TestRotatedSecretFileIsPickedUpWithoutRestart(t *testing.T) {
 		}
 	}
 	targets, _ := event["targets"].(map[string]any)
-	if event["outcome"] != "succeeded" || targets["trigger"] != "file" || !strings.Contains(string(mustJSON(targets["profiles"])), `"pbx"`) {
+	if event["outcome"] != "succeeded" || targets["trigger"] != "file" || string(mustJSON(targets["changed"])) != `["pbx"]` {
 		t.Fatalf("reload event %v in audit trail %s", event, trail)
 	}
 	if bytes.Contains(trail, []byte(newKey)) || bytes.Contains(trail, []byte(key)) {
@@ -155,3 +155,39 @@ func TestSIGHUPRereadsEnvironmentReferences(t *testing.T) {
 }
 
 func mustJSON(v any) []byte { b, _ := json.Marshal(v); return b }
+
+// A caller key kept in a file is rotated the same way: the new key is let
+// in and the old one refused, with no restart.
+func TestRotatedAPIKeyFileIsPickedUp(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "caller-key")
+	oldKey, newKey := "old-caller-key-0123456789", "new-caller-key-9876543210"
+	if err := os.WriteFile(keyFile, []byte(oldKey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url, _, _ := startServe(t, map[string]any{"apiKeys": []any{map[string]any{"id": "n8n", "file": keyFile}}}, nil)
+	status := func(key string) int {
+		req, _ := http.NewRequest(http.MethodGet, url+"/v1/actions", nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if status(oldKey) != 200 || status(newKey) != 401 {
+		t.Fatal("before the rotation the old key should work and the new one not")
+	}
+	if err := os.WriteFile(keyFile, []byte(newKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); status(newKey) != 200; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the rotated caller key was not picked up")
+		}
+	}
+	if status(oldKey) != 401 {
+		t.Fatal("the old caller key still works after the rotation")
+	}
+}
