@@ -4,6 +4,7 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -57,6 +58,12 @@ func Start() (*Upstreams, error) {
 	u.Try["threecx.listSecurityTokens"] = map[string]any{"filter": "Revoked eq null", "select": "Id,DisplayName,Created,Revoked", "top": 5}
 	u.Try["threecx.revokeSecurityToken"] = map[string]any{"id": 1}
 	u.Try["threecx.generateAppToken"] = map[string]any{"id": 32}
+	u.Try["threecx.listServicePrincipals"] = map[string]any{"filter": "XAPIEnabled eq true", "select": "Id,Number,LastUsed"}
+	u.Try["threecx.revokeRefreshToken"] = map[string]any{"id": myTokenID(u.ThreeCX), "dryRun": true}
+	// Preview first, then revoke and prove it took.
+	u.Examples = append(u.Examples,
+		Example{Connection: "threecx", Action: "threecx.revokeSecurityToken", Input: map[string]any{"id": 2, "dryRun": true}},
+		Example{Connection: "threecx", Action: "threecx.revokeSecurityToken", Input: map[string]any{"id": 2, "verify": true}})
 
 	u.Appgate = appgateemu.New(appgateemu.Options{})
 	if base, err = u.serve(u.Appgate); err != nil {
@@ -66,6 +73,7 @@ func Start() (*Upstreams, error) {
 	u.Connections["appgate"] = map[string]any{"baseUrl": base + "/admin", "providerName": ag.ProviderName, "username": ag.Username, "password": ag.Password}
 	u.Try["appgate.listOnboardedDevices"] = map[string]any{"filterBy": map[string]string{"providerName": "ldap"}, "orderBy": "lastSeenAt", "descending": true}
 	u.Try["appgate.revokeDeviceTokens"] = map[string]any{"distinguishedNameFilter": "CN=alice,OU=ldap", "revocationReason": "Laptop reported stolen"}
+	u.Examples = append(u.Examples, Example{Connection: "appgate", Action: "appgate.revokeDeviceTokens", Input: map[string]any{"distinguishedNameFilter": "OU=ldap", "dryRun": true}})
 	if err := u.startOAuth(); err != nil {
 		u.Close(context.Background())
 		return nil, err
@@ -102,4 +110,24 @@ func (u *Upstreams) Close(ctx context.Context) {
 	for _, s := range u.servers {
 		_ = s.Shutdown(ctx)
 	}
+}
+
+// myTokenID is the id of an active refresh token of the demo's own
+// principal (its MyTokens), for the revokeRefreshToken example.
+func myTokenID(emu *threecxemu.Emulator) int32 {
+	self, _ := emu.Credentials()
+	for id := int32(1); id < 1000; id++ {
+		raw, ok := emu.SecurityToken(id)
+		if !ok {
+			break
+		}
+		var t struct {
+			Username string  `json:"Username"`
+			Revoked  *string `json:"Revoked"`
+		}
+		if json.Unmarshal(raw, &t) == nil && t.Username == self && t.Revoked == nil {
+			return id
+		}
+	}
+	return 1
 }

@@ -26,7 +26,8 @@ func (u *Upstreams) startOAuth() error {
 	}
 	u.OAuth = d
 	u.Connections["oauth"] = map[string]any{"issuer": base, "clientId": d.ClientID, "clientSecret": d.ClientSecret}
-	u.Try["oauth.revokeToken"] = map[string]any{"token": d.Tokens[0].AccessToken, "tokenTypeHint": "access_token"}
+	u.Try["oauth.revokeToken"] = map[string]any{"token": d.Tokens[0].AccessToken, "tokenTypeHint": "access_token", "verify": true}
+	u.Try["oauth.introspectToken"] = map[string]any{"token": d.Tokens[0].AccessToken}
 	u.Notes = append(u.Notes, "OAuth (RFC 7009, ory/fosite) demo tokens:")
 	for _, t := range d.Tokens {
 		u.Notes = append(u.Notes, "  access "+t.AccessToken+"  refresh "+t.RefreshToken)
