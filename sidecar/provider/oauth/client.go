@@ -206,11 +206,14 @@ func (c *Client) Revoke(ctx context.Context, req Request) (*Result, error) {
 // unknown tokens, so success means the endpoint and the credentials work,
 // and nothing real is touched.
 func (c *Client) Test(ctx context.Context) error {
+	if d, ok := ownDialects[c.conn.Dialect]; ok {
+		return d.test(ctx, c)
+	}
 	b := make([]byte, 24)
 	if _, err := rand.Read(b); err != nil {
 		return err
 	}
-	_, err := c.Revoke(ctx, Request{Token: "tokenwarden-connection-test-" + hex.EncodeToString(b)})
+	_, err := c.RevokeToken(ctx, Request{Token: "tokenwarden-connection-test-" + hex.EncodeToString(b)}, false)
 	return err
 }
 
