@@ -150,3 +150,22 @@ func TestDemoGitHubAndSlackTokensTestAsRevokedAfterRevocation(t *testing.T) {
 		t.Errorf("GitHub revoked twice: %d %v", status, body)
 	}
 }
+
+// The credential test n8n runs works for every OAuth demo connection,
+// GitHub's (a check of a random token) and Slack's (api.test) included.
+func TestDemoOAuthConnectionsPassTheConnectionTest(t *testing.T) {
+	up, url := startDemo(t)
+	for _, key := range []string{"oauth", "nexus", "github", "slack"} {
+		if status, body := postJSON(t, url+"/v1/connections/oauth/test", map[string]any{"connection": up.Connections[key]}); status != 200 {
+			t.Errorf("%s: %d %v", key, status, body)
+		}
+	}
+	gh := map[string]any{}
+	for k, v := range up.Connections["github"].(map[string]any) {
+		gh[k] = v
+	}
+	gh["clientSecret"] = "not-the-secret"
+	if status, body := postJSON(t, url+"/v1/connections/oauth/test", map[string]any{"connection": gh}); status != 502 || body["type"] == nil {
+		t.Errorf("GitHub with a wrong secret: %d %v", status, body)
+	}
+}

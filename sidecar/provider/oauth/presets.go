@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -104,7 +105,7 @@ var presets = map[string]preset{
 	// POST https://{domain}/oauth/revoke with client_id (and client_secret for
 	// a confidential client) and token in the body; it revokes refresh
 	// tokens only (its access tokens are JWTs that live until they expire),
-	// reads no token_type_hint, and answers 200 also for invalid tokens.
+	// documents no token_type_hint, and answers 200 also for invalid tokens.
 	PresetAuth0: {
 		dialect:     DialectRFC7009,
 		auth:        AuthClientSecretPost,
@@ -224,13 +225,13 @@ func (c *Client) RevokeToken(ctx context.Context, req Request, dryRun bool) (*Ou
 	}
 	res, err := c.Revoke(ctx, req)
 	if err != nil {
-		prob, ok := err.(*action.Problem)
-		if !ok || prob.Upstream == nil || prob.Upstream.Status != http.StatusBadRequest {
+		var prob *action.Problem
+		if !errors.As(err, &prob) || prob.Upstream == nil || prob.Upstream.Status != http.StatusBadRequest {
 			return nil, err
 		}
 		code := strings.ToLower(prob.Upstream.Code)
 		if note, gone := p.alreadyGone[code]; gone {
-			res = &Result{Revoked: true, TokenFingerprint: Fingerprint(req.Token), Dialect: c.conn.Dialect,
+			res = &Result{Revoked: true, TokenFingerprint: Fingerprint(req.Token), TokenTypeHint: req.TokenTypeHint, Dialect: c.conn.Dialect,
 				Endpoint: c.conn.RevocationURL, UpstreamStatus: prob.Upstream.Status, Attempts: 1}
 			return &Outcome{Result: res, Preset: name, Note: note}, nil
 		}
