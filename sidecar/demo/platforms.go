@@ -35,7 +35,9 @@ func (u *Upstreams) startPlatforms() error {
 		u.tokens["github"] = append(u.tokens["github"], map[string]string{"accessToken": u.GitHub.IssueToken(GitHubClientID, user), "user": user})
 	}
 	first := u.tokens["github"][0]["accessToken"]
-	u.Examples = append(u.Examples, Example{Connection: "github", Action: "oauth.revokeToken", Input: map[string]any{"token": first}})
+	u.Examples = append(u.Examples,
+		Example{Connection: "github", Action: "oauth.revokeToken", Input: map[string]any{"token": first, "dryRun": true}},
+		Example{Connection: "github", Action: "oauth.revokeToken", Input: map[string]any{"token": first}})
 	u.Notes = append(u.Notes, "GitHub emulator (an OAuth app's user tokens): check one (404 once revoked):",
 		fmt.Sprintf("  curl -s -u %s:%s -d '{\"access_token\":\"%s\"}' %s%s", GitHubClientID, secret, first, base, githubemu.TokenPath(GitHubClientID)))
 

@@ -25,7 +25,8 @@ import (
 //   - "Check a token" (POST to the same path) answers 404 for invalid tokens,
 //     which the connection test uses.
 //
-// The API has no dry run.
+// The API has no dry run as such; "Check a token" tells whether a
+// revocation would end a working token, which is what a dry run answers.
 type github struct{}
 
 // gitHubAPIVersion pins the REST API version the requests are written for.
@@ -41,7 +42,7 @@ type gitHubError struct {
 	} `json:"errors"`
 }
 
-func (github) dryRuns() bool { return false }
+func (github) dryRuns() bool { return true }
 
 func (github) request(ctx context.Context, c *Client, method, token string) (*answer, error) {
 	body, _ := json.Marshal(map[string]string{"access_token": token}) // strings only
@@ -60,7 +61,7 @@ func (github) request(ctx context.Context, c *Client, method, token string) (*an
 	return ans, nil
 }
 
-func (g github) revoke(ctx context.Context, c *Client, req Request, _ bool) (*Outcome, error) {
+func (g github) revoke(ctx context.Context, c *Client, req Request, dryRun bool) (*Outcome, error) {
 	if req.TokenTypeHint == HintRefreshToken {
 		return nil, action.InvalidInput([]action.FieldError{{Field: "input.tokenTypeHint",
 			Message: "GitHub's API revokes user access tokens (gho_, ghu_) only: give the access token and leave tokenTypeHint out or set it to access_token"}})
@@ -72,6 +73,9 @@ func (g github) revoke(ctx context.Context, c *Client, req Request, _ bool) (*Ou
 	ctx = upstream.WithRepeat(ctx, upstream.RepeatUnsafe)
 	res := &Result{TokenFingerprint: Fingerprint(req.Token), TokenTypeHint: req.TokenTypeHint, Dialect: DialectGitHub, Endpoint: c.conn.RevocationURL, Attempts: 1}
 	log := c.log.With("dialect", DialectGitHub, "endpoint", res.Endpoint, "token", res.TokenFingerprint)
+	if dryRun {
+		return g.check(ctx, c, req, res)
+	}
 	ans, err := g.request(ctx, c, http.MethodDelete, req.Token)
 	if err != nil {
 		log.Warn("github token revocation failed", "error", err)
@@ -86,6 +90,25 @@ func (g github) revoke(ctx context.Context, c *Client, req Request, _ bool) (*Ou
 	prob := g.problem(c, ans, redactor(req.Token, c.conn.ClientSecret.Reveal()))
 	log.Warn("github token revocation refused", "status", ans.status, "kind", prob.Kind())
 	return nil, prob
+}
+
+// check answers a dry run with "Check a token": 200 means the token works
+// and a revocation would end it, 404 that it does not (already revoked or
+// expired, another app's, or no app has that client id).
+func (g github) check(ctx context.Context, c *Client, req Request, res *Result) (*Outcome, error) {
+	ans, err := g.request(ctx, c, http.MethodPost, req.Token)
+	if err != nil {
+		return nil, err
+	}
+	res.UpstreamStatus = ans.status
+	out := &Outcome{Result: res, Preset: PresetGitHub}
+	switch ans.status {
+	case http.StatusOK:
+		return out.preview(true, "Nothing was revoked. GitHub's token check says the token works for this app, so a revocation would end it."), nil
+	case http.StatusNotFound:
+		return out.preview(false, "Nothing was revoked. GitHub's token check knows no such token for this app (revoked or expired already, another app's, or a wrong client id), so a revocation would change nothing."), nil
+	}
+	return nil, g.problem(c, ans, redactor(req.Token, c.conn.ClientSecret.Reveal()))
 }
 
 // test checks a random token: GitHub answers 404 for a token it does not

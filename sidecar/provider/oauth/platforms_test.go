@@ -94,7 +94,7 @@ func TestSlackDialectDryRunsRevokesAndReadsErrorsInTheBody(t *testing.T) {
 	sl, c := startSlack(t)
 	tok := sl.IssueToken("alice")
 	dry, err := c.RevokeToken(context.Background(), Request{Token: tok}, true)
-	if err != nil || dry.Revoked || !dry.DryRun || !sl.Active(tok) || !strings.Contains(dry.Note, "test mode") {
+	if err != nil || dry.Revoked || !dry.DryRun || dry.WouldRevoke == nil || !*dry.WouldRevoke || !sl.Active(tok) || !strings.Contains(dry.Detail, "test mode") {
 		t.Fatalf("dry run %+v %v, active %v", dry, err, sl.Active(tok))
 	}
 	out, err := c.RevokeToken(context.Background(), Request{Token: tok, TokenTypeHint: HintAccessToken}, false)
@@ -114,16 +114,41 @@ func TestSlackDialectDryRunsRevokesAndReadsErrorsInTheBody(t *testing.T) {
 	}
 }
 
-// A dry run of a token that is already revoked is not a success: nothing
-// was checked to be valid.
-func TestSlackDryRunOfARevokedTokenIsAProblem(t *testing.T) {
+// A dry run of a token that is already revoked says a revocation would
+// change nothing; one Slack does not accept at all stays a problem.
+func TestSlackDryRunOfARevokedTokenWouldChangeNothing(t *testing.T) {
 	sl, c := startSlack(t)
 	tok := sl.IssueToken("bob")
 	if _, err := c.RevokeToken(context.Background(), Request{Token: tok}, false); err != nil {
 		t.Fatal(err)
 	}
-	_, err := c.RevokeToken(context.Background(), Request{Token: tok}, true)
-	if p := problemOf(t, err, action.KindUpstreamRejected); p.Upstream.Code != "token_revoked" {
-		t.Errorf("problem %+v", p.Upstream)
+	dry, err := c.RevokeToken(context.Background(), Request{Token: tok}, true)
+	if err != nil || dry.Revoked || dry.WouldRevoke == nil || *dry.WouldRevoke || !strings.Contains(dry.Detail, "token_revoked") {
+		t.Errorf("dry run %+v %v", dry, err)
 	}
+	_, err = c.RevokeToken(context.Background(), Request{Token: "xoxp-never-issued"}, true)
+	if p := problemOf(t, err, action.KindUpstreamRejected); p.Upstream.Code != "invalid_auth" {
+		t.Errorf("unknown token: %+v", p.Upstream)
+	}
+}
+
+// GitHub's dry run is its token check: a working token would be revoked,
+// a revoked one would not, and nothing is deleted.
+func TestGitHubDryRunChecksTheToken(t *testing.T) {
+	gh, base := startGitHub(t)
+	tok := gh.IssueToken("Iv1.app", "alice")
+	c := gitHubClient(base, canarySecret)
+	dry, err := c.RevokeToken(context.Background(), Request{Token: tok}, true)
+	if err != nil || dry.Revoked || !dry.DryRun || dry.WouldRevoke == nil || !*dry.WouldRevoke || !gh.Active(tok) || dry.UpstreamStatus != 200 {
+		t.Fatalf("dry run %+v %v", dry, err)
+	}
+	if _, err := c.RevokeToken(context.Background(), Request{Token: tok}, false); err != nil {
+		t.Fatal(err)
+	}
+	dry, err = c.RevokeToken(context.Background(), Request{Token: tok}, true)
+	if err != nil || dry.WouldRevoke == nil || *dry.WouldRevoke || !strings.Contains(dry.Detail, "would change nothing") {
+		t.Errorf("dry run after revocation %+v %v", dry, err)
+	}
+	_, err = gitHubClient(base, "wrong").RevokeToken(context.Background(), Request{Token: tok}, true)
+	problemOf(t, err, action.KindUpstreamAuth)
 }

@@ -183,8 +183,17 @@ type Outcome struct {
 	// (already gone, what else was or was not revoked, a hint left out).
 	Note string `json:"note,omitempty"`
 	// DryRun is set when the server only checked the token (Slack's test
-	// mode): Revoked is then false.
-	DryRun bool `json:"dryRun,omitempty"`
+	// mode, GitHub's "Check a token"): Revoked is then false, WouldRevoke
+	// says whether the token works, and Detail says it in words.
+	DryRun      bool   `json:"dryRun,omitempty"`
+	WouldRevoke *bool  `json:"wouldRevoke,omitempty"`
+	Detail      string `json:"detail,omitempty"`
+}
+
+// preview marks out as a dry run's answer.
+func (out *Outcome) preview(would bool, detail string) *Outcome {
+	out.DryRun, out.WouldRevoke, out.Detail = true, &would, detail
+	return out
 }
 
 // ownDialect is a dialect with its own request and answer (not RFC 7009).
@@ -249,5 +258,5 @@ func (c *Client) RevokeToken(ctx context.Context, req Request, dryRun bool) (*Ou
 
 func noDryRun(preset string) *action.Problem {
 	return action.InvalidInput([]action.FieldError{{Field: "input.dryRun",
-		Message: "preset " + preset + " has no dry run in its API (only slack does, with auth.revoke test=1): leave dryRun out"}})
+		Message: "preset " + preset + " has no dry run in its API (slack has auth.revoke test=1, github its token check): leave dryRun out"}})
 }

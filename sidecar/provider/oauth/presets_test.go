@@ -226,7 +226,7 @@ func TestRFC7009PresetDoesNotReadInvalidTokenAsGone(t *testing.T) {
 }
 
 func TestDryRunIsRefusedWhereTheAPIHasNone(t *testing.T) {
-	for _, conn := range []Connection{{Preset: PresetOkta, Domain: "example.okta.com", ClientID: "a"}, {Preset: PresetGitHub, ClientID: "a"}} {
+	for _, conn := range []Connection{{Preset: PresetOkta, Domain: "example.okta.com", ClientID: "a"}, {Preset: PresetKeycloak, BaseURL: "https://sso.example.com", Realm: "r", ClientID: "a"}, {ClientID: "a", RevocationURL: "https://a.example/revoke"}} {
 		_, err := NewClient(conn, http.DefaultClient, Options{}).RevokeToken(context.Background(), Request{Token: "t"}, true)
 		p := problemOf(t, err, action.KindInvalidInput)
 		if p.Errors[0].Field != "input.dryRun" {

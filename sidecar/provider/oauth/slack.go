@@ -72,7 +72,7 @@ func (s slack) revoke(ctx context.Context, c *Client, req Request, dryRun bool) 
 	endpoint := c.conn.RevocationURL
 	res := &Result{TokenFingerprint: Fingerprint(req.Token), Dialect: DialectSlack, Endpoint: endpoint, Attempts: 1}
 	log := c.log.With("dialect", DialectSlack, "endpoint", endpoint, "token", res.TokenFingerprint)
-	out := &Outcome{Result: res, Preset: PresetSlack, DryRun: dryRun}
+	out := &Outcome{Result: res, Preset: PresetSlack}
 	var notes []string
 	if req.TokenTypeHint != "" {
 		notes = append(notes, "Slack reads no token type hint, so none was sent")
@@ -92,13 +92,15 @@ func (s slack) revoke(ctx context.Context, c *Client, req Request, dryRun bool) 
 	case sa == nil:
 		return nil, s.httpProblem(c, endpoint, ans, redact)
 	case sa.OK && dryRun:
-		notes = append([]string{"Slack's test mode: the token is valid and was not revoked"}, notes...)
+		out.preview(true, "Nothing was revoked. Slack's test mode (auth.revoke test=1) says the token is valid, so a revocation would end it.")
 	case sa.OK && sa.Revoked:
 		res.Revoked = true
 	case sa.OK:
 		return nil, action.NewProblem(action.KindUpstreamError, "Slack at %s answered ok but not revoked; the token may still be active", hostOf(endpoint)).
 			WithUpstream(action.Upstream{Provider: ProviderID, Status: ans.status})
-	case slackGone[sa.Error] != "" && !dryRun:
+	case slackGone[sa.Error] != "" && dryRun:
+		out.preview(false, "Nothing was revoked. "+slackGone[sa.Error]+"; a revocation would change nothing.")
+	case slackGone[sa.Error] != "":
 		res.Revoked = true
 		notes = append([]string{slackGone[sa.Error]}, notes...)
 	default:
