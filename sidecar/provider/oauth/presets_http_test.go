@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/action"
 )
 
 // A preset needs its own few fields and refuses the others, and every bad
@@ -33,6 +35,32 @@ func TestPresetConnectionsNameEveryBadField(t *testing.T) {
 		sort.Strings(fields)
 		if status != 422 || strings.Join(fields, " ") != strings.Join(tc.want, " ") {
 			t.Errorf("%s: %d, fields %v, want %v", tc.name, status, fields, tc.want)
+		}
+	}
+}
+
+// Each preset's minimal connection is valid as it is, with no field it
+// does not need.
+func TestPresetMinimalConnectionsAreValid(t *testing.T) {
+	set, err := action.LoadSchemas()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, conn := range []string{
+		`{"preset": "google"}`,
+		`{"preset": "salesforce", "domain": "example.my.salesforce.com"}`,
+		`{"preset": "okta", "domain": "example.okta.com", "clientId": "0oa1", "clientSecret": "s"}`,
+		`{"preset": "okta", "domain": "example.okta.com", "authorizationServerId": "default", "clientId": "0oa1", "clientAuthMethod": "none"}`,
+		`{"preset": "auth0", "domain": "example.us.auth0.com", "clientId": "abc", "clientSecret": "s"}`,
+		`{"preset": "keycloak", "baseUrl": "https://sso.example.com", "realm": "staff", "clientId": "app", "clientSecret": "s"}`,
+		`{"preset": "github", "clientId": "Iv1.abc", "clientSecret": "s"}`,
+		`{"preset": "slack"}`,
+		`{"preset": "nexus", "baseUrl": "https://nexus.example.com", "clientId": "c", "clientSecret": "s"}`,
+		`{"dialect": "nexus", "baseUrl": "https://nexus.example.com", "clientId": "c", "clientSecret": "s"}`,
+		`{"issuer": "https://auth.example.com", "clientId": "c", "clientSecret": "s"}`,
+	} {
+		if _, errs := set.Validate("connections/oauth.json", "connection", []byte(conn)); len(errs) > 0 {
+			t.Errorf("%s: %v", conn, errs)
 		}
 	}
 }
