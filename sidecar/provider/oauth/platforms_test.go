@@ -46,6 +46,11 @@ func TestGitHubDialectRevokesAnAppToken(t *testing.T) {
 	if p := problemOf(t, err, action.KindUpstreamNotFound); !strings.Contains(p.Detail, "no such token") {
 		t.Errorf("second revocation: %s", p.Detail)
 	}
+	// Revoke, which other actions call, speaks the dialect too.
+	other := gh.IssueToken("Iv1.app", "bob")
+	if res, err := c.Revoke(context.Background(), Request{Token: other}); err != nil || !res.Revoked || gh.Active(other) {
+		t.Errorf("Revoke: %+v %v", res, err)
+	}
 }
 
 func TestGitHubDialectMapsItsErrors(t *testing.T) {
