@@ -16,9 +16,9 @@ type revokeTokenInput struct {
 	IntrospectionURL string `json:"introspectionUrl,omitempty"`
 }
 
-// revokeAnswer is a revocation's Result plus its verification.
+// revokeAnswer is a revocation's Outcome plus its verification.
 type revokeAnswer struct {
-	*Result
+	*Outcome
 	Verified     *bool                `json:"verified,omitempty"`
 	Verification *action.Verification `json:"verification,omitempty"`
 }
@@ -31,6 +31,7 @@ type dryRunAnswer struct {
 	TokenFingerprint string `json:"tokenFingerprint"`
 	TokenTypeHint    string `json:"tokenTypeHint,omitempty"`
 	Dialect          string `json:"dialect"`
+	Preset           string `json:"preset"`
 	// WouldRevoke is false when introspection says the token is not active,
 	// and absent when no introspection could tell.
 	WouldRevoke   *bool          `json:"wouldRevoke,omitempty"`
@@ -41,13 +42,18 @@ type dryRunAnswer struct {
 func revokeToken(ctx context.Context, c *Client, in revokeTokenInput) (any, error) {
 	req := Request{Token: in.Token, TokenTypeHint: in.TokenTypeHint}
 	if in.DryRun {
+		// GitHub and Slack have a check of their own; every other server is
+		// asked through introspection, where it offers one.
+		if _, own := ownDialects[c.conn.Dialect]; own {
+			return c.RevokeToken(ctx, req, true)
+		}
 		return previewRevocation(ctx, c, in, req)
 	}
-	res, err := c.Revoke(ctx, req)
+	res, err := c.RevokeToken(ctx, req, false)
 	if err != nil || !in.Verify {
 		return res, err
 	}
-	out := revokeAnswer{Result: res, Verified: new(bool)}
+	out := revokeAnswer{Outcome: res, Verified: new(bool)}
 	endpoint, err := c.IntrospectionEndpoint(ctx, in.IntrospectionURL)
 	switch {
 	case err != nil:
@@ -76,7 +82,7 @@ func revokeToken(ctx context.Context, c *Client, in revokeTokenInput) (any, erro
 }
 
 func previewRevocation(ctx context.Context, c *Client, in revokeTokenInput, req Request) (any, error) {
-	out := dryRunAnswer{DryRun: true, TokenFingerprint: Fingerprint(in.Token), TokenTypeHint: in.TokenTypeHint, Dialect: c.conn.Dialect}
+	out := dryRunAnswer{DryRun: true, TokenFingerprint: Fingerprint(in.Token), TokenTypeHint: in.TokenTypeHint, Dialect: c.conn.Dialect, Preset: c.conn.Preset}
 	endpoint, err := c.IntrospectionEndpoint(ctx, in.IntrospectionURL)
 	if err != nil {
 		return nil, err
