@@ -22,6 +22,9 @@ const usage = `tokenwarden: revoke and rotate credentials from workflows.
 Usage:
   tokenwarden serve [--listen ADDR]     serve the action API (default 127.0.0.1:8787)
   tokenwarden demo  [--listen ADDR]     serve, plus built-in 3CX/Appgate/OAuth emulators with demo data
+  tokenwarden emulators [--listen ADDR] [--scale N]
+                                        the demo's 3CX/Appgate/OAuth emulators alone (default 127.0.0.1:8788),
+                                        ready connections at GET /connections; --scale N seeds N more tokens and devices
   tokenwarden call ACTION --connection FILE --input JSON|@FILE
                                         run one action and print the API's JSON (exit 1 on failure)
   tokenwarden actions                   list the actions
@@ -74,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serveCmd(ctx, args[1:], logger, stdout, stderr, false)
 	case "demo":
 		return serveCmd(ctx, args[1:], logger, stdout, stderr, true)
+	case "emulators":
+		return emulatorsCmd(ctx, args[1:], stdout, stderr)
 	case "call":
 		return callCmd(ctx, args[1:], stdout, stderr)
 	case "actions":
