@@ -44,6 +44,7 @@ type options struct {
 	warmup    int
 	stage     time.Duration
 	scale     int
+	listOnly  bool
 	env       envList
 }
 
@@ -64,6 +65,7 @@ func main() {
 	flag.IntVar(&o.warmup, "warmup", 100, "warm-up triples per action before sampling")
 	flag.DurationVar(&o.stage, "stage", 1500*time.Millisecond, "duration of each throughput run")
 	flag.IntVar(&o.scale, "scale", 100000, "items in the list-at-scale figure (the emulators are seeded with this many more)")
+	flag.BoolVar(&o.listOnly, "list-only", false, "measure only the list at scale (for memory-limit experiments)")
 	flag.Var(&o.env, "sidecar-env", "KEY=VALUE added to the sidecar's environment (repeatable)")
 	proxyBackend := flag.String("proxy-backend", "", "internal: run as the reverse-proxy child in front of this URL")
 	proxyListen := flag.String("proxy-listen", "", "internal: the reverse-proxy child's listen address")
@@ -123,6 +125,15 @@ func run(ctx context.Context, o options, progress io.Writer) (*report, error) {
 	}
 	rep.BinaryBytes = st.Size()
 	step := func(format string, args ...any) { fmt.Fprintf(progress, "twbench: "+format+"\n", args...) }
+	if o.listOnly {
+		if err := rep.listAtScale(o, step); err != nil {
+			return nil, err
+		}
+		rep.Seconds = time.Since(started).Seconds()
+		rep.LoadAvg[1] = loadAvg()
+		rep.check()
+		return rep, nil
+	}
 
 	step("emulators: %s emulators", o.emulators)
 	emus, err := startEmulators(o.emulators, 0)

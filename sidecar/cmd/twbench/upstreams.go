@@ -61,9 +61,9 @@ func startEmulators(binary string, scale int) (*emulators, error) {
 		if err != nil {
 			return nil, err
 		}
-	case <-time.After(60 * time.Second):
+	case <-time.After(5 * time.Minute):
 		e.proc.Stop()
-		return nil, errors.New("tokenwarden emulators did not start within 60 s")
+		return nil, errors.New("tokenwarden emulators did not start within 5 minutes")
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		err = e.get("/connections", &e.connections)
