@@ -328,7 +328,7 @@ func (r *Registry) Invoke(ctx context.Context, id string, env Envelope) (Result,
 			conn, connErrs = r.validate("connection", a.provider.connection, raw, true)
 		}
 	}
-	input, inputErrs := r.validate("input", a.input, env.Input, false)
+	input, inputErrs := validateInput("input", a.input, env.Input)
 	if errs := append(connErrs, inputErrs...); len(errs) > 0 {
 		return Result{}, InvalidInput(errs)
 	}
@@ -404,6 +404,27 @@ func (r *Registry) validate(root string, s *jsonschema.Schema, raw json.RawMessa
 }
 
 func validateValue(root string, s *jsonschema.Schema, raw json.RawMessage, required bool) (json.RawMessage, []FieldError) {
+	v, errs := validated(root, s, raw, required)
+	if errs != nil {
+		return nil, errs
+	}
+	canonical, err := json.Marshal(v)
+	if err != nil {
+		return nil, []FieldError{{Field: root, Message: err.Error()}}
+	}
+	return canonical, nil
+}
+
+// validateInput is validateValue for an action's input, which is decoded
+// once: the handler's Go value is filled from the validated tree itself.
+func validateInput(root string, s *jsonschema.Schema, raw json.RawMessage) (Input, []FieldError) {
+	v, errs := validated(root, s, raw, false)
+	return Input{root: root, value: v}, errs
+}
+
+// validated decodes raw, checks it against s and applies the schema's
+// defaults. An absent optional document is the empty object.
+func validated(root string, s *jsonschema.Schema, raw json.RawMessage, required bool) (any, []FieldError) {
 	if len(bytes.TrimSpace(raw)) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 		if required {
 			return nil, []FieldError{{Field: root, Message: "is required"}}
@@ -417,11 +438,7 @@ func validateValue(root string, s *jsonschema.Schema, raw json.RawMessage, requi
 	if err := s.Validate(v); err != nil {
 		return nil, fieldErrors(root, err)
 	}
-	canonical, err := json.Marshal(applyDefaults(s, v))
-	if err != nil {
-		return nil, []FieldError{{Field: root, Message: err.Error()}}
-	}
-	return canonical, nil
+	return applyDefaults(s, v), nil
 }
 
 func (r *Registry) session(p *providerEntry, conn json.RawMessage, alias [32]byte) (Session, error) {

@@ -20,7 +20,7 @@ func (u *Upstreams) startOAuth() error {
 	if err != nil {
 		return fmt.Errorf("demo oauth server: %w", err)
 	}
-	base, err := u.serve(d.Handler())
+	base, err := u.serve("oauth", d.Handler())
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func (u *Upstreams) startOAuth() error {
 	}
 	clientID, clientSecret := "MyClient", "nexus-"+hex.EncodeToString(secret)
 	u.Nexus = nexusemu.New(nexusemu.Client{ID: clientID, Secret: clientSecret})
-	nbase, err := u.serve(u.Nexus.Handler())
+	nbase, err := u.serve("nexus", u.Nexus.Handler())
 	if err != nil {
 		return err
 	}
