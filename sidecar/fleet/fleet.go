@@ -112,6 +112,12 @@ func (discard) Printf(context.Context, string, ...any) {}
 // Client is the Redis client, for the idempotency store to share.
 func (f *Fleet) Client() *redis.Client { return f.client }
 
+// Addr is the Redis host:port, safe to print.
+func (f *Fleet) Addr() string { return f.health.addr }
+
+// Ping asks Redis once, for tokenwarden check.
+func (f *Fleet) Ping(ctx context.Context) error { return f.observe(f.client.Ping(ctx).Err()) }
+
 // Degraded reports whether Redis was unreachable at the last attempt, so
 // sign-ins are per replica.
 func (f *Fleet) Degraded() bool { return f.health.isDegraded() }

@@ -2,6 +2,7 @@ package idempotency
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,26 @@ func TestRedisStore(t *testing.T) {
 func TestRedisURLIsNotEchoed(t *testing.T) {
 	_, err := NewRedis(context.Background(), "http://user:CANARY-pass@host", time.Hour, time.Minute)
 	if err == nil || strings.Contains(err.Error(), "CANARY") {
+		t.Fatalf("%v", err)
+	}
+}
+
+func TestRedisGoneIsUnavailableNotACallerGoneAway(t *testing.T) {
+	srv := redistest.Start(t)
+	r, err := NewRedis(context.Background(), srv.URL, time.Hour, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	srv.Kill()
+	ran := false
+	_, _, err = r.Do(context.Background(), "k", [32]byte{1}, func() Answer { ran = true; return Answer{Status: 200} })
+	if !errors.Is(err, ErrUnavailable) || ran {
+		t.Fatalf("%v ran=%v", err, ran)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err = r.Do(ctx, "k", [32]byte{1}, func() Answer { return Answer{} }); errors.Is(err, ErrUnavailable) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("%v", err)
 	}
 }
