@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -25,20 +24,27 @@ import (
 // ProviderID names the provider in problems, logs and action ids.
 const ProviderID = "appgate"
 
-const (
-	defaultTimeout = 30 * time.Second
-	maxBody        = 8 << 20
-)
+// maxBody bounds what the client reads of one answer.
+const maxBody = 8 << 20
 
-// Options are the process-level parts of a client.
+// Options are the process-level parts of a client; open fills them from
+// action.Env.
 type Options struct {
 	// HTTPClient carries the connection's TLS policy; nil means http.DefaultClient.
 	HTTPClient *http.Client
 	Logger     *slog.Logger
 	// Now is the client's clock, for deciding when a token is about to expire.
 	Now func() time.Time
-	// Timeout bounds one upstream call (and each sign-in).
+	// Timeout bounds one upstream call (and the wait for a sign-in):
+	// limits.requestTimeout. Zero means upstream's default.
 	Timeout time.Duration
+	// SignIns holds the sign-in of every admin on every controller (nil: a
+	// holder of this client's own).
+	SignIns upstream.Holders
+	// Memo keeps the peer versions each controller speaks, so every
+	// connection (and, with a shared memo, every sidecar) to a controller
+	// negotiates once. Nil: a memo of this client's own.
+	Memo upstream.Memo
 }
 
 // Client talks to one controller as one admin. It is safe for concurrent use;
@@ -49,11 +55,9 @@ type Client struct {
 	log     *slog.Logger
 	now     func() time.Time
 	timeout time.Duration
-
-	mu      sync.Mutex
-	token   string
-	renewAt time.Time
-	signIn  singleflight.Group
+	holder  upstream.Holder // nil for a connection with a ready bearer token
+	memo    upstream.Memo
+	probing singleflight.Group // one version probe at a time per client
 }
 
 // New builds the client for a schema-valid connection. It makes no network
@@ -63,9 +67,9 @@ func New(conn Connection, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{conn: conn, http: opts.HTTPClient, log: opts.Logger, now: opts.Now, timeout: opts.Timeout}
-	if c.timeout == 0 {
-		c.timeout = defaultTimeout
+	c := &Client{conn: conn, http: opts.HTTPClient, log: opts.Logger, now: opts.Now, timeout: opts.Timeout, memo: opts.Memo}
+	if c.timeout <= 0 {
+		c.timeout = upstream.DefaultConfig().RequestTimeout
 	}
 	if c.http == nil {
 		c.http = http.DefaultClient
@@ -76,7 +80,18 @@ func New(conn Connection, opts Options) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	if c.memo == nil {
+		c.memo = upstream.NewLocalMemo(c.now)
+	}
 	c.log = c.log.With("provider", ProviderID, "controller", conn.BaseURL)
+	if conn.Token == "" {
+		holders := opts.SignIns
+		if holders == nil {
+			holders = upstream.NewLocalHolders(c.now, c.timeout)
+		}
+		key := upstream.HolderKey{Provider: ProviderID, Account: upstream.AccountDigest(conn.BaseURL, conn.ProviderName, conn.Username, conn.Password.Reveal(), conn.DeviceID)}
+		c.holder = holders.Holder(key, c.signIn)
+	}
 	return c, nil
 }
 
@@ -89,53 +104,41 @@ type loginResponse struct {
 	Expires time.Time `json:"expires"`
 }
 
-// bearer returns a token to send: the connection's own, or the current
-// sign-in's while it is not about to expire, or a fresh one. Concurrent
-// callers share one sign-in.
-func (c *Client) bearer(ctx context.Context, version int) (string, error) {
-	if c.conn.Token != "" {
+// bearer returns a token to send: the connection's own, or the held
+// sign-in's unless it is stale (the one a call was just refused with), or a
+// fresh one. Concurrent callers share one sign-in, and none waits for it
+// longer than the request timeout.
+func (c *Client) bearer(ctx context.Context, stale string) (string, error) {
+	if c.holder == nil {
 		return c.conn.Token.Reveal(), nil
 	}
-	if tok := c.currentToken(""); tok != "" {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	tok, err := c.holder.Token(ctx, stale)
+	if err == nil {
 		return tok, nil
 	}
-	return c.login(ctx, version, "")
-}
-
-// currentToken returns the token while it is fresh and is not the one a
-// caller saw refused ("" when there is none).
-func (c *Client) currentToken(refused string) string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.token != "" && c.token != refused && c.now().Before(c.renewAt) {
-		return c.token
+	// Every waiter of a sign-in gets the same error: hand each its own copy.
+	var sv *staleVersion
+	var p *action.Problem
+	switch {
+	case errors.As(err, &sv):
+		cp := *sv.problem
+		return "", &staleVersion{problem: &cp}
+	case errors.As(err, &p):
+		cp := *p
+		return "", &cp
 	}
-	return ""
+	return "", c.transportProblem(err)
 }
 
-// login signs in once for every caller waiting at the same time. A caller
-// arriving just after a sign-in finished gets its token instead of starting
-// another. The sign-in runs detached from any one caller's cancellation, so
-// a caller that gives up does not fail the others.
-func (c *Client) login(ctx context.Context, version int, refused string) (string, error) {
-	ch := c.signIn.DoChan("login", func() (any, error) {
-		if tok := c.currentToken(refused); tok != "" {
-			return tok, nil
-		}
-		return c.doLogin(context.WithoutCancel(ctx), version)
-	})
-	select {
-	case <-ctx.Done():
-		return "", c.transportProblem(ctx.Err())
-	case res := <-ch:
-		if res.Err != nil {
-			return "", res.Err
-		}
-		return res.Val.(string), nil
+// signIn is the sign-in the holder runs for everyone waiting: the version
+// negotiated with the controller, then POST /login.
+func (c *Client) signIn(ctx context.Context) (upstream.Credential, error) {
+	version, err := c.version(ctx)
+	if err != nil {
+		return upstream.Credential{}, err
 	}
-}
-
-func (c *Client) doLogin(ctx context.Context, version int) (string, error) {
 	body := map[string]string{
 		"providerName": c.conn.ProviderName,
 		"username":     c.conn.Username,
@@ -147,34 +150,32 @@ func (c *Client) doLogin(ctx context.Context, version int) (string, error) {
 	ctx = upstream.WithRepeat(upstream.SigningIn(ctx), upstream.RepeatSafe)
 	status, raw, err := c.send(ctx, http.MethodPost, "/login", nil, body, version, "")
 	if err != nil {
-		return "", err
+		return upstream.Credential{}, err
 	}
 	switch {
 	case status == http.StatusUnauthorized:
-		return "", signInProblem(raw, c.conn.Username, c.conn.ProviderName)
+		return upstream.Credential{}, signInProblem(raw, c.conn.Username, c.conn.ProviderName)
 	case status == http.StatusNotAcceptable:
-		return "", &staleVersion{problem: versionRefused(status, raw, version, c.conn.APIVersion != 0)}
+		return upstream.Credential{}, &staleVersion{problem: versionRefused(status, raw, version, c.conn.APIVersion != 0)}
 	case status != http.StatusOK:
-		return "", upstreamProblem(status, raw, "signing in")
+		return upstream.Credential{}, upstreamProblem(status, raw, "signing in")
 	}
 	if err := json.Unmarshal(raw, &resp); err != nil || resp.Token == "" {
-		return "", action.NewProblem(action.KindUpstreamError, "the controller's sign-in answer holds no token").
+		return upstream.Credential{}, action.NewProblem(action.KindUpstreamError, "the controller's sign-in answer holds no token").
 			WithUpstream(action.Upstream{Provider: ProviderID, Status: status})
 	}
 	now := c.now()
 	if resp.Expires.IsZero() || !resp.Expires.After(now) {
-		// Without a usable expiry, use the token for this call only.
+		// Without a usable expiry, use the token for the calls waiting
+		// for this sign-in only.
 		resp.Expires = now
 	}
 	// Renew a tenth of the lifetime early (between 5 s and 5 min) so a
 	// token never expires between our check and the controller's.
 	margin := min(max(resp.Expires.Sub(now)/10, 5*time.Second), 5*time.Minute)
-	c.mu.Lock()
-	c.token, c.renewAt = resp.Token, resp.Expires.Add(-margin)
-	c.mu.Unlock()
 	c.log.Info("appgate sign-in", "username", c.conn.Username, "providerName", c.conn.ProviderName,
 		"deviceId", c.conn.DeviceID, "peerVersion", version, "expires", resp.Expires)
-	return resp.Token, nil
+	return upstream.Credential{Token: resp.Token, Expiry: resp.Expires.Add(-margin)}, nil
 }
 
 // staleVersion is a 406 at sign-in: the controller no longer speaks the
@@ -189,13 +190,13 @@ func (e *staleVersion) Unwrap() error { return e.problem }
 // again may cure, and if so forgets what was negotiated with this
 // controller. It says yes once per call (tried) and never for a pinned
 // apiVersion.
-func (c *Client) renegotiate(err error, tried *bool) bool {
+func (c *Client) renegotiate(ctx context.Context, err error, tried *bool) bool {
 	var sv *staleVersion
 	if *tried || c.conn.APIVersion != 0 || !errors.As(err, &sv) {
 		return false
 	}
 	*tried = true
-	negotiated.forget(c.conn.BaseURL)
+	c.memo.Forget(ctx, c.versionKey())
 	return true
 }
 
@@ -211,18 +212,20 @@ func finalProblem(err error) error {
 // Test signs in afresh (or, with a bearer token, makes one cheap
 // authenticated call), proving the connection works.
 func (c *Client) Test(ctx context.Context) error {
-	if c.conn.Token != "" {
+	if c.holder == nil {
 		var out DeviceList
 		return c.do(ctx, http.MethodGet, "/on-boarded-devices", url.Values{"range": {"0-1"}}, nil, &out)
 	}
+	if _, err := c.version(ctx); err != nil {
+		return err
+	}
+	// A held token proves only that the password worked when it was
+	// issued; the test must sign in now.
+	c.holder.Forget(ctx)
 	renegotiated := false
 	for {
-		version, err := c.version(ctx)
-		if err != nil {
-			return err
-		}
-		_, err = c.login(ctx, version, c.currentToken(""))
-		if c.renegotiate(err, &renegotiated) {
+		_, err := c.bearer(ctx, "")
+		if c.renegotiate(ctx, err, &renegotiated) {
 			continue
 		}
 		return finalProblem(err)
@@ -240,13 +243,8 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		if err != nil {
 			return err
 		}
-		var tok string
-		if refused == "" {
-			tok, err = c.bearer(ctx, version)
-		} else {
-			tok, err = c.login(ctx, version, refused)
-		}
-		if c.renegotiate(err, &renegotiated) {
+		tok, err := c.bearer(ctx, refused)
+		if c.renegotiate(ctx, err, &renegotiated) {
 			continue
 		}
 		if err != nil {
@@ -257,14 +255,14 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			return err
 		}
 		switch {
-		case status == http.StatusUnauthorized && c.conn.Token == "" && refused == "":
+		case status == http.StatusUnauthorized && c.holder != nil && refused == "":
 			refused = tok
 			continue
-		case status == http.StatusUnauthorized && c.conn.Token != "":
+		case status == http.StatusUnauthorized && c.holder == nil:
 			return upstreamProblem(status, raw, "accepting the connection's token (it may have expired or been revoked)")
 		case status == http.StatusNotAcceptable && c.conn.APIVersion == 0 && !renegotiated:
 			renegotiated = true
-			negotiated.forget(c.conn.BaseURL)
+			c.memo.Forget(ctx, c.versionKey())
 			continue
 		case status == http.StatusNotAcceptable:
 			return versionRefused(status, raw, version, c.conn.APIVersion != 0)

@@ -19,6 +19,7 @@ import (
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/appgateemu"
 	"github.com/tokenwarden/tokenwarden/sidecar/secret"
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
 func newClock() *testclock.Clock {
@@ -50,9 +51,16 @@ func (c *controller) connection() Connection {
 	return Connection{BaseURL: c.srv.URL + "/admin", Username: cred.Username, Password: secret.Value(cred.Password)}
 }
 
+// versions stands in for the memo the registry hands every session
+// (action.Env.Memo): clients of one controller share what was negotiated.
+// Every test's controller has an address of its own, so nothing carries
+// over between tests; the memo keeps ranges without a TTL, so it never
+// reads its clock.
+var versions = upstream.NewLocalMemo(nil)
+
 func newClient(t *testing.T, conn Connection, now func() time.Time, logs *testlog.Buffer) *Client {
 	t.Helper()
-	opts := Options{Now: now, Logger: slog.New(slog.DiscardHandler)}
+	opts := Options{Now: now, Logger: slog.New(slog.DiscardHandler), Memo: versions}
 	if logs != nil {
 		opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -61,6 +69,16 @@ func newClient(t *testing.T, conn Connection, now func() time.Time, logs *testlo
 		t.Fatal(err)
 	}
 	return c
+}
+
+// heldToken is the token c's holder holds (signing in if it holds none).
+func heldToken(t *testing.T, c *Client) string {
+	t.Helper()
+	tok, err := c.holder.Token(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 func problemOf(t *testing.T, err error) *action.Problem {
@@ -103,7 +121,7 @@ func TestOneSignInAndOneNegotiationServe200ConcurrentCalls(t *testing.T) {
 	if got := ctl.emu.Negotiations(); got != 1 {
 		t.Fatalf("Negotiations() = %d, want 1 per controller", got)
 	}
-	assertNoSecrets(t, logs.String(), ctl.emu.Credentials().Password, first.token, second.token)
+	assertNoSecrets(t, logs.String(), ctl.emu.Credentials().Password, heldToken(t, first), heldToken(t, second))
 	if !strings.Contains(logs.String(), "appgate sign-in") {
 		t.Fatalf("sign-ins are logged: %q", logs.String())
 	}
@@ -389,7 +407,7 @@ func TestBearerTokenConnectionNeverSignsIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := &testlog.Buffer{}
-	c := newClient(t, Connection{BaseURL: ctl.srv.URL + "/admin", Token: secret.Value(signedIn.token)}, ctl.clock.Now, logs)
+	c := newClient(t, Connection{BaseURL: ctl.srv.URL + "/admin", Token: secret.Value(heldToken(t, signedIn))}, ctl.clock.Now, logs)
 	out, err := c.RevokeTokens(context.Background(), RevokeRequest{DistinguishedNameFilter: "CN=alice,OU=ldap"})
 	if err != nil || len(out.Data) != 2 {
 		t.Fatalf("%v %+v", err, out)
@@ -402,7 +420,7 @@ func TestBearerTokenConnectionNeverSignsIn(t *testing.T) {
 	if ctl.emu.Logins() != 1 {
 		t.Fatalf("Logins() = %d: a token connection signed in", ctl.emu.Logins())
 	}
-	assertNoSecrets(t, logs.String(), signedIn.token)
+	assertNoSecrets(t, logs.String(), heldToken(t, signedIn))
 }
 
 func TestListQueryReachesTheController(t *testing.T) {
@@ -466,4 +484,47 @@ func BenchmarkRevokeTokens(b *testing.B) {
 			}
 		}
 	})
+}
+
+// Two sessions of one admin on one controller (a connection spelt two ways,
+// or two sidecars sharing a holder) sign in once between them, through the
+// holders action.Env.SignIns hands out.
+func TestSessionsOfOneAdminShareTheSignIn(t *testing.T) {
+	ctl := newController(t, appgateemu.Options{})
+	holders := upstream.NewLocalHolders(ctl.clock.Now, 0)
+	open := func(conn Connection) *Client {
+		c, err := New(conn, Options{Now: ctl.clock.Now, Logger: slog.New(slog.DiscardHandler), Memo: versions, SignIns: holders})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	conn := ctl.connection()
+	a := open(conn)
+	conn.BaseURL += "/"
+	b := open(conn)
+	var wg sync.WaitGroup
+	for i := range 100 {
+		c := a
+		if i%2 == 1 {
+			c = b
+		}
+		wg.Go(func() {
+			if _, err := c.ListDevices(context.Background(), ListQuery{}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := ctl.emu.Logins(); got != 1 {
+		t.Fatalf("Logins() = %d for two sessions of one admin, want 1", got)
+	}
+	other := ctl.connection()
+	other.Username = appgateemu.ViewerUsername
+	if _, err := open(other).ListDevices(context.Background(), ListQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ctl.emu.Logins(); got != 2 {
+		t.Fatalf("Logins() = %d: another admin must sign in on its own", got)
+	}
 }

@@ -27,5 +27,5 @@ func open(raw json.RawMessage, env action.Env) (action.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(conn, Options{HTTPClient: httpClient})
+	return New(conn, Options{HTTPClient: httpClient, Logger: env.Logger, Now: env.Now, Timeout: env.HTTP.RequestTimeout(), SignIns: env.SignIns, Memo: env.Memo})
 }

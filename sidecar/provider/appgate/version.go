@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sync"
-
-	"golang.org/x/sync/singleflight"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
 	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
@@ -46,50 +43,30 @@ func (r supportedRange) choose() (int, error) {
 	return v, nil
 }
 
-// versionCache remembers, per controller, the range it supports. It is
-// process-wide: every connection to the same controller shares one
-// negotiation.
-type versionCache struct {
-	mu     sync.Mutex
-	ranges map[string]supportedRange
-	flight singleflight.Group
-}
-
-var negotiated = &versionCache{ranges: map[string]supportedRange{}}
-
-func (vc *versionCache) get(key string) (supportedRange, bool) {
-	vc.mu.Lock()
-	defer vc.mu.Unlock()
-	r, ok := vc.ranges[key]
-	return r, ok
-}
-
-func (vc *versionCache) forget(key string) {
-	vc.mu.Lock()
-	delete(vc.ranges, key)
-	vc.mu.Unlock()
-}
+// versionKey is where the range a controller supports is kept in the
+// memo (upstream.Memo): every connection to the controller, and every
+// sidecar sharing the memo, reads the same entry.
+func (c *Client) versionKey() string { return "appgate/peer-versions/" + c.conn.BaseURL }
 
 // version returns the peer version to send: the pinned one, or the one
-// negotiated with this controller (negotiating now if nobody has yet).
+// negotiated with this controller (negotiating now if nobody has yet). A
+// negotiated range is kept until the controller refuses it with a 406.
 func (c *Client) version(ctx context.Context) (int, error) {
 	if c.conn.APIVersion != 0 {
 		return c.conn.APIVersion, nil
 	}
-	key := c.conn.BaseURL
-	r, ok := negotiated.get(key)
+	r, ok := c.remembered(ctx)
 	if !ok {
-		ch := negotiated.flight.DoChan(key, func() (any, error) {
-			if r, ok := negotiated.get(key); ok {
+		ch := c.probing.DoChan("probe", func() (any, error) {
+			if r, ok := c.remembered(ctx); ok {
 				return r, nil
 			}
 			r, err := c.probe(context.WithoutCancel(ctx))
 			if err != nil {
 				return nil, err
 			}
-			negotiated.mu.Lock()
-			negotiated.ranges[key] = r
-			negotiated.mu.Unlock()
+			b, _ := json.Marshal(r) // two ints: cannot fail
+			c.memo.Put(ctx, c.versionKey(), b, 0)
 			c.log.Info("appgate peer API version negotiated", "minSupported", r.Min, "maxSupported", r.Max)
 			return r, nil
 		})
@@ -109,6 +86,15 @@ func (c *Client) version(ctx context.Context) (int, error) {
 			WithUpstream(action.Upstream{Provider: ProviderID, Status: http.StatusNotAcceptable})
 	}
 	return v, nil
+}
+
+func (c *Client) remembered(ctx context.Context) (supportedRange, bool) {
+	var r supportedRange
+	b, ok := c.memo.Get(ctx, c.versionKey())
+	if !ok || json.Unmarshal(b, &r) != nil || r.Max == 0 {
+		return supportedRange{}, false
+	}
+	return r, true
 }
 
 // probe asks the controller which versions it supports: a login request

@@ -7,11 +7,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
 // maxBody bounds what the sidecar reads from one answer; a PBX page of a
@@ -20,13 +22,16 @@ const maxBody = 32 << 20
 
 // Client calls one PBX's XAPI as one service principal.
 type Client struct {
-	api    string // {baseUrl}/xapi/v1
-	http   *http.Client
-	signIn *signIn
+	api     string // {baseUrl}/xapi/v1
+	http    *http.Client
+	holder  upstream.Holder
+	timeout time.Duration // limits.requestTimeout: the longest a caller waits for a sign-in
 }
 
-// NewClient builds a client; it signs in on first use.
-func NewClient(base *url.URL, conn Connection, httpClient *http.Client) *Client {
+// NewClient builds a client; it signs in on first use, through env.SignIns,
+// so every session (and, with a shared holder, every sidecar) signing in as
+// the same client shares the PBX's one token.
+func NewClient(base *url.URL, conn Connection, httpClient *http.Client, env action.Env) *Client {
 	cfg := clientcredentials.Config{
 		ClientID:     conn.ClientID,
 		ClientSecret: conn.ClientSecret.Reveal(),
@@ -38,7 +43,23 @@ func NewClient(base *url.URL, conn Connection, httpClient *http.Client) *Client 
 	if unit == "" {
 		unit = "auto"
 	}
-	return &Client{api: base.String() + "/xapi/v1", http: httpClient, signIn: newSignIn(cfg, httpClient, unit)}
+	now, holders, timeout := env.Now, env.SignIns, upstream.DefaultConfig().RequestTimeout
+	if env.HTTP != nil {
+		timeout = env.HTTP.RequestTimeout()
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if holders == nil {
+		holders = upstream.NewLocalHolders(now, timeout)
+	}
+	key := upstream.HolderKey{Provider: "threecx", Account: upstream.AccountDigest(base.String(), conn.ClientID, conn.ClientSecret.Reveal())}
+	return &Client{
+		api:     base.String() + "/xapi/v1",
+		http:    httpClient,
+		holder:  holders.Holder(key, signInFunc(cfg, httpClient, unit, now)),
+		timeout: timeout,
+	}
 }
 
 // Test signs in and makes the cheapest authenticated read.
@@ -58,7 +79,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	var refused string
 	for attempt := 0; ; attempt++ {
-		token, err := c.signIn.token(ctx, refused)
+		token, err := c.token(ctx, refused)
 		if err != nil {
 			return 0, err
 		}

@@ -48,5 +48,5 @@ func open(raw json.RawMessage, env action.Env) (action.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewClient(base, conn, httpClient), nil
+	return NewClient(base, conn, httpClient, env), nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -19,68 +18,52 @@ import (
 // call never leaves with a token that dies in flight.
 const expirySkew = 30 * time.Second
 
-// signIn holds the one access token the PBX allows per client. Every caller
-// waits for the same sign-in instead of starting its own, because each new
-// token the PBX issues invalidates the previous one: two racing sign-ins
-// would knock each other out.
-type signIn struct {
-	cfg     clientcredentials.Config
-	http    *http.Client
-	unit    string // auto, seconds or minutes (schemas/connections/threecx.json)
-	now     func() time.Time
-	turn    chan struct{} // one sign-in at a time; a channel so waiting honours ctx
-	mu      sync.Mutex
-	current *oauth2.Token
+// signInFunc is the one sign-in the client's holder runs. The PBX allows
+// one access token per client and each new one invalidates the previous,
+// so the holder (upstream.Holders) runs at most one of these at a time per
+// client, whatever the number of callers or sessions.
+func signInFunc(cfg clientcredentials.Config, httpClient *http.Client, unit string, now func() time.Time) upstream.SignInFunc {
+	return func(ctx context.Context) (upstream.Credential, error) {
+		// A repeated token request only replaces a token nobody holds yet,
+		// so it may be retried even when the action itself may not.
+		ctx = upstream.WithRepeat(context.WithValue(upstream.SigningIn(ctx), oauth2.HTTPClient, httpClient), upstream.RepeatSafe)
+		tok, err := cfg.Token(ctx)
+		if err != nil {
+			return upstream.Credential{}, signInProblem(err)
+		}
+		exp := expiry(tok, unit, now)
+		if !exp.IsZero() {
+			exp = exp.Add(-expirySkew)
+		}
+		return upstream.Credential{Token: tok.AccessToken, Expiry: exp}, nil
+	}
 }
 
-func newSignIn(cfg clientcredentials.Config, httpClient *http.Client, unit string) *signIn {
-	return &signIn{cfg: cfg, http: httpClient, unit: unit, now: time.Now, turn: make(chan struct{}, 1)}
-}
-
-// token returns a valid access token. stale is the token a call was just
-// refused with ("" if none): a token equal to it is not reused, so a 401
-// forces one new sign-in however many calls saw it.
-func (s *signIn) token(ctx context.Context, stale string) (string, error) {
-	if t := s.usable(stale); t != "" {
-		return t, nil
+// token returns a token to send. stale is the token a call was just
+// refused with ("" if none): the holder does not hand it out again, so a
+// 401 forces one new sign-in however many calls saw it. The wait for a
+// sign-in under way is bounded by the request timeout, so every caller gets
+// an answer within it however many wait.
+func (c *Client) token(ctx context.Context, stale string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	tok, err := c.holder.Token(ctx, stale)
+	if err == nil {
+		return tok, nil
 	}
-	select {
-	case s.turn <- struct{}{}:
-	case <-ctx.Done():
-		return "", ctx.Err()
+	var p *action.Problem
+	if errors.As(err, &p) {
+		// Every waiter gets the same problem; each gets its own copy, as
+		// callers add to it (what a list had read before it failed).
+		cp := *p
+		return "", &cp
 	}
-	defer func() { <-s.turn }()
-	// Whoever held the turn before us may have signed in already.
-	if t := s.usable(stale); t != "" {
-		return t, nil
-	}
-	// A repeated token request only replaces a token nobody holds yet, so
-	// it may be retried even when the action itself may not.
-	ctx = upstream.WithRepeat(context.WithValue(upstream.SigningIn(ctx), oauth2.HTTPClient, s.http), upstream.RepeatSafe)
-	tok, err := s.cfg.Token(ctx)
-	if err != nil {
-		return "", signInProblem(err)
-	}
-	tok.Expiry = s.expiry(tok)
-	s.mu.Lock()
-	s.current = tok
-	s.mu.Unlock()
-	return tok.AccessToken, nil
-}
-
-func (s *signIn) usable(stale string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.current
-	if t == nil || t.AccessToken == stale || (!t.Expiry.IsZero() && s.now().Add(expirySkew).After(t.Expiry)) {
-		return ""
-	}
-	return t.AccessToken
+	return "", transportProblem("sign-in", err)
 }
 
 // expiry reads expires_in itself because its unit changed in 3CX 20.0.9
 // (minutes before, seconds since); oauth2 would always read seconds.
-func (s *signIn) expiry(tok *oauth2.Token) time.Time {
+func expiry(tok *oauth2.Token, unit string, now func() time.Time) time.Time {
 	var n float64
 	switch v := tok.Extra("expires_in").(type) {
 	case float64:
@@ -95,11 +78,11 @@ func (s *signIn) expiry(tok *oauth2.Token) time.Time {
 	if n <= 0 {
 		return time.Time{}
 	}
-	unit := time.Second
-	if s.unit == "minutes" || (s.unit == "auto" && n <= 120) {
-		unit = time.Minute
+	d := time.Second
+	if unit == "minutes" || (unit == "auto" && n <= 120) {
+		d = time.Minute
 	}
-	return s.now().Add(time.Duration(n * float64(unit)))
+	return now().Add(time.Duration(n * float64(d)))
 }
 
 func signInProblem(err error) error {
