@@ -55,7 +55,7 @@ type replica struct {
 	changes chan bool
 }
 
-func newReplica(t *testing.T, url string, clock *testclock.Clock, key []byte) *replica {
+func newReplica(t testing.TB, url string, clock *testclock.Clock, key []byte) *replica {
 	t.Helper()
 	r := &replica{log: &testlog.Buffer{}, changes: make(chan bool, 16)}
 	f, err := Open(Options{URL: url, TokenKey: key, Now: clock.Now, SignInTimeout: 30 * time.Second, Logger: r.log.Logger(),
@@ -71,6 +71,10 @@ func newReplica(t *testing.T, url string, clock *testclock.Clock, key []byte) *r
 // fleetOf starts a Redis and n replicas on it sharing one upstream whose
 // tokens live an hour on the test clock.
 func fleetOf(t *testing.T, n int) (*redistest.Server, *testclock.Clock, *upstreamSignIns, []*replica) {
+	return benchFleet(t, n)
+}
+
+func benchFleet(t testing.TB, n int) (*redistest.Server, *testclock.Clock, *upstreamSignIns, []*replica) {
 	t.Helper()
 	srv := redistest.Start(t)
 	clock := testclock.New()
