@@ -47,8 +47,12 @@ type Fleet struct {
 	seal    *sealer
 	now     func() time.Time
 	timeout time.Duration
-	log     *slog.Logger
-	health  *health
+	// lease is how long a sign-in lease lasts unless its holder renews
+	// it: short, so a replica that dies mid-sign-in holds the others up
+	// this long at most, not a whole sign-in timeout.
+	lease  time.Duration
+	log    *slog.Logger
+	health *health
 
 	stop chan struct{}
 	done sync.WaitGroup
@@ -93,7 +97,7 @@ func Open(o Options) (*Fleet, error) {
 	if o.CheckEvery <= 0 {
 		o.CheckEvery = 5 * time.Second
 	}
-	f := &Fleet{client: redis.NewClient(opts), seal: s, now: o.Now, timeout: o.SignInTimeout, log: o.Logger,
+	f := &Fleet{client: redis.NewClient(opts), seal: s, now: o.Now, timeout: o.SignInTimeout, lease: 10 * time.Second, log: o.Logger,
 		health: newHealth(o.Now, o.Logger, opts.Addr, o.OnDegraded), stop: make(chan struct{})}
 	f.done.Add(1)
 	go f.watch(o.CheckEvery)

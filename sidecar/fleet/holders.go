@@ -108,7 +108,7 @@ func (h *holder) shared(ctx context.Context) (upstream.Credential, error) {
 		} else if ok {
 			return h.took(c), nil
 		}
-		mutex := h.rs.NewMutex(h.lease, redsync.WithExpiry(h.f.timeout+5*time.Second), redsync.WithTries(1))
+		mutex := h.rs.NewMutex(h.lease, redsync.WithExpiry(h.f.lease), redsync.WithTries(1))
 		err := mutex.TryLockContext(ctx)
 		var taken *redsync.ErrTaken
 		switch {
@@ -142,12 +142,39 @@ func (h *holder) signInLeased(ctx context.Context, mutex *redsync.Mutex, stale s
 	} else if ok {
 		return h.took(c), nil
 	}
+	stop := h.renew(mutex)
 	cred, err := h.signIn(ctx)
+	stop()
 	if err != nil {
 		return upstream.Credential{}, err
 	}
 	h.store(ctx, mutex, cred)
 	return h.took(cred), nil
+}
+
+// renew extends the lease every third of its life while the sign-in runs,
+// so a slow upstream keeps it and a dead replica loses it soon. If renewal
+// fails the store's fence still keeps a late token from overwriting.
+func (h *holder) renew(mutex *redsync.Mutex) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(h.f.lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				ctx, cancel := context.WithTimeout(context.Background(), h.f.lease/3)
+				_, _ = mutex.ExtendContext(ctx)
+				cancel()
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
 }
 
 // alone signs in without the fleet: Redis is unreachable, and a revocation

@@ -359,3 +359,37 @@ func TestOpenRefusesABadURLWithoutEchoingIt(t *testing.T) {
 		t.Fatal("a short key was taken")
 	}
 }
+
+func TestASlowSignInKeepsItsLeaseAndADeadOneLosesIt(t *testing.T) {
+	_, _, u, rs := fleetOf(t, 2)
+	a, b := rs[0], rs[1]
+	a.f.lease, b.f.lease = 300*time.Millisecond, 300*time.Millisecond
+	u.gate = make(chan struct{})
+	first := make(chan string, 1)
+	go func() { tok, _ := a.holder(u).Token(context.Background(), ""); first <- tok }()
+	for u.n.Load() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	second := make(chan string, 1)
+	go func() { tok, _ := b.holder(u).Token(context.Background(), ""); second <- tok }()
+	// Several lease lives pass while a's sign-in runs: a renews its lease,
+	// so b keeps waiting instead of signing in too.
+	time.Sleep(time.Second)
+	close(u.gate)
+	if x, y := <-first, <-second; x != "CANARY-tok-1" || y != x || u.n.Load() != 1 {
+		t.Fatalf("%q %q, %d sign-ins", x, y, u.n.Load())
+	}
+
+	// A replica that died holding the lease (never renewing, never
+	// storing) holds the others up one lease life at most.
+	h := b.holder(u).(*holder)
+	b.f.client.Set(context.Background(), h.lease, "dead-replica", 300*time.Millisecond)
+	u.gate = nil
+	start := time.Now()
+	if tok, err := h.Token(context.Background(), "CANARY-tok-1"); err != nil || tok != "CANARY-tok-2" {
+		t.Fatalf("%q %v", tok, err)
+	}
+	if waited := time.Since(start); waited < 250*time.Millisecond {
+		t.Fatalf("signed in while another replica held the lease (%v)", waited)
+	}
+}
