@@ -33,7 +33,8 @@ type Holders struct {
 	holders map[upstream.HolderKey]*holder
 }
 
-// Holders returns the fleet's sign-in holders.
+// Holders returns the fleet's sign-in holders. Call it once per process:
+// each result single-flights its own callers, as one replica does.
 func (f *Fleet) Holders() *Holders {
 	return &Holders{f: f, rs: redsync.New(goredis.NewPool(f.client)), local: upstream.NewLocalHolders(f.now, f.timeout),
 		holders: map[upstream.HolderKey]*holder{}}

@@ -39,7 +39,8 @@ func (rt *runtime) close() {
 // degraded is /readyz's reason, or "" when the sidecar runs as configured.
 func (rt *runtime) degraded() string {
 	if rt.fleet != nil && rt.fleet.Degraded() {
-		return "redis " + rt.fleet.Addr() + " unreachable: sign-ins are per replica, Idempotency-Key requests get 503"
+		// /readyz is open to probes: no address here, the log has it.
+		return "the fleet's Redis is unreachable: sign-ins are per replica, Idempotency-Key requests get 503"
 	}
 	return ""
 }
