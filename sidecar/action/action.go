@@ -52,7 +52,12 @@ func (e Env) withDefaults() Env {
 		e.Logger = slog.Default()
 	}
 	if e.SignIns == nil {
-		e.SignIns = upstream.NewLocalHolders(e.Now, 0)
+		// A sign-in gets the budget of the exchange it opens.
+		timeout := time.Duration(0)
+		if e.HTTP != nil {
+			timeout = e.HTTP.RequestTimeout()
+		}
+		e.SignIns = upstream.NewLocalHolders(e.Now, timeout)
 	}
 	if e.Memo == nil {
 		e.Memo = upstream.NewLocalMemo(e.Now)

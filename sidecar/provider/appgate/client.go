@@ -4,13 +4,10 @@
 package appgate
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -23,9 +20,6 @@ import (
 
 // ProviderID names the provider in problems, logs and action ids.
 const ProviderID = "appgate"
-
-// maxBody bounds what the client reads of one answer.
-const maxBody = 8 << 20
 
 // Options are the process-level parts of a client; open fills them from
 // action.Env.
@@ -45,13 +39,17 @@ type Options struct {
 	// connection (and, with a shared memo, every sidecar) to a controller
 	// negotiates once. Nil: a memo of this client's own.
 	Memo upstream.Memo
+	// MaxAnswer bounds what is read of one answer (0:
+	// upstream.DefaultMaxAnswer, which holds a revocation of 250 000
+	// devices).
+	MaxAnswer int64
 }
 
 // Client talks to one controller as one admin. It is safe for concurrent use;
 // keep one per connection so calls share the sign-in.
 type Client struct {
 	conn    Connection
-	http    *http.Client
+	x       *upstream.Exchanger
 	log     *slog.Logger
 	now     func() time.Time
 	timeout time.Duration
@@ -67,13 +65,15 @@ func New(conn Connection, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{conn: conn, http: opts.HTTPClient, log: opts.Logger, now: opts.Now, timeout: opts.Timeout, memo: opts.Memo}
+	c := &Client{conn: conn, log: opts.Logger, now: opts.Now, timeout: opts.Timeout, memo: opts.Memo}
 	if c.timeout <= 0 {
 		c.timeout = upstream.DefaultConfig().RequestTimeout
 	}
-	if c.http == nil {
-		c.http = http.DefaultClient
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
 	}
+	c.x = &upstream.Exchanger{HTTP: hc, Timeout: c.timeout, MaxAnswer: opts.MaxAnswer, Secrets: upstream.NewSecrets(conn.Password.Reveal(), conn.Token.Reveal())}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
@@ -91,6 +91,7 @@ func New(conn Connection, opts Options) (*Client, error) {
 		}
 		key := upstream.HolderKey{Provider: ProviderID, Account: upstream.AccountDigest(conn.BaseURL, conn.ProviderName, conn.Username, conn.Password.Reveal(), conn.DeviceID)}
 		c.holder = holders.Holder(key, c.signIn)
+		c.x.Holder = c.holder
 	}
 	return c, nil
 }
@@ -104,32 +105,36 @@ type loginResponse struct {
 	Expires time.Time `json:"expires"`
 }
 
-// bearer returns a token to send: the connection's own, or the held
-// sign-in's unless it is stale (the one a call was just refused with), or a
-// fresh one. Concurrent callers share one sign-in, and none waits for it
-// longer than the request timeout.
-func (c *Client) bearer(ctx context.Context, stale string) (string, error) {
-	if c.holder == nil {
-		return c.conn.Token.Reveal(), nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	tok, err := c.holder.Token(ctx, stale)
-	if err == nil {
-		return tok, nil
-	}
-	// Every waiter of a sign-in gets the same error: hand each its own copy.
+// exchangeProblem turns what the shared exchange could not get an answer
+// for into the problem the caller sees. Every waiter of one sign-in gets
+// the same error, so each gets its own copy of its problem.
+func (c *Client) exchangeProblem(err error) error {
 	var sv *staleVersion
 	var p *action.Problem
+	var wait *upstream.SignInWaitError
+	var large *upstream.TooLargeError
 	switch {
 	case errors.As(err, &sv):
 		cp := *sv.problem
-		return "", &staleVersion{problem: &cp}
+		return &staleVersion{problem: &cp}
 	case errors.As(err, &p):
 		cp := *p
-		return "", &cp
+		return &cp
+	case errors.As(err, &wait):
+		return c.transportProblem(wait.Err)
+	case errors.As(err, &large) && large.Mutating && large.Status >= 200 && large.Status <= 299:
+		// The controller did it: a plain failure would invite a retry that
+		// revokes again. What is not known is which devices it touched.
+		p := action.NewProblem(action.KindOutcomeUnknown,
+			"the Appgate controller at %s answered HTTP %d, so the call was most likely carried out, but its answer is longer than %d MiB and was not read: which devices it affected is unknown; check before repeating it",
+			c.conn.BaseURL, large.Status, large.Limit>>20).WithUpstream(action.Upstream{Provider: ProviderID, Status: large.Status})
+		p.Partial = map[string]any{"upstreamStatus": large.Status, "answerLongerThanBytes": large.Limit}
+		return p
+	case errors.As(err, &large):
+		return action.NewProblem(action.KindUpstreamError, "the Appgate controller at %s answered HTTP %d with more than %d MiB", c.conn.BaseURL, large.Status, large.Limit>>20).
+			WithUpstream(action.Upstream{Provider: ProviderID, Status: large.Status})
 	}
-	return "", c.transportProblem(err)
+	return c.transportProblem(err)
 }
 
 // signIn is the sign-in the holder runs for everyone waiting: the version
@@ -148,9 +153,9 @@ func (c *Client) signIn(ctx context.Context) (upstream.Credential, error) {
 	var resp loginResponse
 	// A repeated sign-in only yields another token nobody holds yet.
 	ctx = upstream.WithRepeat(upstream.SigningIn(ctx), upstream.RepeatSafe)
-	status, raw, err := c.send(ctx, http.MethodPost, "/login", nil, body, version, "")
+	status, raw, err := c.send(ctx, http.MethodPost, "/login", nil, body, version, true)
 	if err != nil {
-		return upstream.Credential{}, err
+		return upstream.Credential{}, c.exchangeProblem(err)
 	}
 	switch {
 	case status == http.StatusUnauthorized:
@@ -224,7 +229,12 @@ func (c *Client) Test(ctx context.Context) error {
 	c.holder.Forget(ctx)
 	renegotiated := false
 	for {
-		_, err := c.bearer(ctx, "")
+		wait, cancel := context.WithTimeout(ctx, c.timeout)
+		_, err := c.holder.Token(wait, "")
+		cancel()
+		if err != nil {
+			err = c.exchangeProblem(err)
+		}
 		if c.renegotiate(ctx, err, &renegotiated) {
 			continue
 		}
@@ -232,32 +242,28 @@ func (c *Client) Test(ctx context.Context) error {
 	}
 }
 
-// do makes one authenticated call and decodes a 2xx answer into out. A 401
-// signs in again and retries once; a 406 on the call or on the sign-in
-// before it (the controller was upgraded since we negotiated) negotiates
-// again and retries once.
+// do makes one authenticated call and decodes a 2xx answer into out. The
+// shared exchange signs in again and retries once on a 401; a 406 on the
+// call or on the sign-in before it (the controller was upgraded since we
+// negotiated) negotiates again and retries once.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any) error {
-	renegotiated, refused := false, ""
+	renegotiated := false
 	for {
 		version, err := c.version(ctx)
 		if err != nil {
 			return err
 		}
-		tok, err := c.bearer(ctx, refused)
+		status, raw, err := c.send(ctx, method, path, query, body, version, false)
+		if err != nil {
+			err = c.exchangeProblem(err)
+		}
 		if c.renegotiate(ctx, err, &renegotiated) {
 			continue
 		}
 		if err != nil {
 			return finalProblem(err)
 		}
-		status, raw, err := c.send(ctx, method, path, query, body, version, tok)
-		if err != nil {
-			return err
-		}
 		switch {
-		case status == http.StatusUnauthorized && c.holder != nil && refused == "":
-			refused = tok
-			continue
 		case status == http.StatusUnauthorized && c.holder == nil:
 			return upstreamProblem(status, raw, "accepting the connection's token (it may have expired or been revoked)")
 		case status == http.StatusNotAcceptable && c.conn.APIVersion == 0 && !renegotiated:
@@ -279,43 +285,29 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 }
 
-// send makes one HTTP exchange and returns the status and body.
-func (c *Client) send(ctx context.Context, method, path string, query url.Values, body any, version int, tok string) (int, []byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
+// send makes one call through the shared exchange and returns the status
+// and body (redacted unless it is a success). anonymous sends no token (the
+// sign-in itself); otherwise the connection's own token or the holder's.
+func (c *Client) send(ctx context.Context, method, path string, query url.Values, body any, version int, anonymous bool) (int, []byte, error) {
 	target := c.conn.BaseURL + path
 	if len(query) > 0 {
 		target += "?" + query.Encode()
 	}
-	var rd io.Reader
+	call := upstream.Call{Method: method, URL: target, Header: http.Header{"Accept": {mediaType(version)}},
+		Token: c.conn.Token.Reveal(), Anonymous: anonymous, Mutating: method != http.MethodGet && !anonymous}
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return 0, nil, action.NewProblem(action.KindInternal, "encoding the request: %v", err)
 		}
-		rd = bytes.NewReader(b)
+		call.Body = b
+		call.Header.Set("Content-Type", "application/json")
 	}
-	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	ans, err := c.x.Do(ctx, call)
 	if err != nil {
-		return 0, nil, action.NewProblem(action.KindInternal, "building the request: %v", err)
+		return 0, nil, err
 	}
-	req.Header.Set("Accept", mediaType(version))
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, nil, c.transportProblem(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return 0, nil, c.transportProblem(err)
-	}
-	return resp.StatusCode, raw, nil
+	return ans.Status, ans.Body, nil
 }
 
 // transportProblem explains a call that got no answer.
@@ -323,20 +315,14 @@ func (c *Client) transportProblem(err error) *action.Problem {
 	if p, ok := action.UpstreamFailure("the Appgate controller", c.conn.BaseURL, err); ok {
 		return p.WithUpstream(action.Upstream{Provider: ProviderID})
 	}
-	var netErr net.Error
-	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()) {
-		return action.NewProblem(action.KindUpstreamTimeout, "the Appgate controller at %s did not answer in time", c.conn.BaseURL).
-			WithUpstream(action.Upstream{Provider: ProviderID})
+	var p *action.Problem
+	switch upstream.Classify(err) {
+	case upstream.FailTimeout:
+		p = action.NewProblem(action.KindUpstreamTimeout, "the Appgate controller at %s did not answer in time", c.conn.BaseURL)
+	case upstream.FailCancelled:
+		p = action.NewProblem(action.KindUpstreamTimeout, "the call to the Appgate controller at %s was cancelled", c.conn.BaseURL)
+	default:
+		p = action.NewProblem(action.KindUpstreamUnreachable, "could not reach the Appgate controller at %s: %v", c.conn.BaseURL, upstream.Cause(err))
 	}
-	if errors.Is(err, context.Canceled) {
-		return action.NewProblem(action.KindUpstreamTimeout, "the call to the Appgate controller at %s was cancelled", c.conn.BaseURL).
-			WithUpstream(action.Upstream{Provider: ProviderID})
-	}
-	// url.Error repeats the method and URL; the cause is what helps.
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		err = uerr.Err
-	}
-	return action.NewProblem(action.KindUpstreamUnreachable, "could not reach the Appgate controller at %s: %v", c.conn.BaseURL, err).
-		WithUpstream(action.Upstream{Provider: ProviderID})
+	return p.WithUpstream(action.Upstream{Provider: ProviderID})
 }

@@ -1,11 +1,9 @@
 package appgate
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
@@ -101,31 +99,20 @@ func (c *Client) remembered(ctx context.Context) (supportedRange, bool) {
 // without credentials and with a version no controller accepts, which the
 // controller refuses with 406 before it looks at the body.
 func (c *Client) probe(ctx context.Context) (supportedRange, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	body, _ := json.Marshal(map[string]string{"providerName": c.conn.ProviderName, "deviceId": c.conn.DeviceID})
 	// The probe carries no credentials and changes nothing.
 	ctx = upstream.WithRepeat(ctx, upstream.RepeatSafe)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.conn.BaseURL+"/login", bytes.NewReader(body))
+	status, raw, err := c.send(ctx, http.MethodPost, "/login", nil, map[string]string{"providerName": c.conn.ProviderName, "deviceId": c.conn.DeviceID}, probeVersion, true)
 	if err != nil {
-		return supportedRange{}, action.NewProblem(action.KindInternal, "building the version probe: %v", err)
+		return supportedRange{}, c.exchangeProblem(err)
 	}
-	req.Header.Set("Accept", mediaType(probeVersion))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return supportedRange{}, c.transportProblem(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	var r supportedRange
-	if resp.StatusCode != http.StatusNotAcceptable || json.Unmarshal(raw, &r) != nil || r.Max == 0 {
-		if resp.StatusCode >= 500 {
-			return supportedRange{}, upstreamProblem(resp.StatusCode, raw, "asking which API versions it supports")
+	if status != http.StatusNotAcceptable || json.Unmarshal(raw, &r) != nil || r.Max == 0 {
+		if status >= 500 {
+			return supportedRange{}, upstreamProblem(status, raw, "asking which API versions it supports")
 		}
 		return supportedRange{}, action.NewProblem(action.KindUpstreamVersion,
 			"%s answered the version probe with HTTP %d instead of 406 and its supported versions; is it an Appgate SDP controller's admin API? Set apiVersion to skip negotiation.",
-			c.conn.BaseURL, resp.StatusCode).WithUpstream(action.Upstream{Provider: ProviderID, Status: resp.StatusCode})
+			c.conn.BaseURL, status).WithUpstream(action.Upstream{Provider: ProviderID, Status: status})
 	}
 	return r, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
 // metadata holds the fields of RFC 8414 authorization server metadata (also
@@ -72,12 +73,7 @@ func (c *Client) fetchMetadata(ctx context.Context, issuer string) (*metadata, e
 	up := action.Upstream{Provider: ProviderID}
 	var tried []string
 	for _, where := range metadataURLs(issuer) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, where, nil)
-		if err != nil {
-			return nil, action.NewProblem(action.KindInternal, "cannot build the discovery request")
-		}
-		req.Header.Set("Accept", "application/json")
-		ans, err := send(c.http, req)
+		ans, err := c.send(ctx, upstream.Call{Method: http.MethodGet, URL: where, Header: http.Header{"Accept": {"application/json"}}}, nil)
 		if err != nil {
 			return nil, transportProblem(ctx, err, where, "")
 		}

@@ -31,5 +31,5 @@ func open(raw json.RawMessage, env action.Env) (action.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewClient(conn, httpClient, Options{Logger: env.Logger}), nil
+	return NewClient(conn, httpClient, Options{Logger: env.Logger, Timeout: env.HTTP.RequestTimeout()}), nil
 }

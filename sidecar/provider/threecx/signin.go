@@ -22,14 +22,14 @@ const expirySkew = 30 * time.Second
 // one access token per client and each new one invalidates the previous,
 // so the holder (upstream.Holders) runs at most one of these at a time per
 // client, whatever the number of callers or sessions.
-func signInFunc(cfg clientcredentials.Config, httpClient *http.Client, unit string, now func() time.Time) upstream.SignInFunc {
+func signInFunc(cfg clientcredentials.Config, httpClient *http.Client, unit string, now func() time.Time, secrets *upstream.Secrets) upstream.SignInFunc {
 	return func(ctx context.Context) (upstream.Credential, error) {
 		// A repeated token request only replaces a token nobody holds yet,
 		// so it may be retried even when the action itself may not.
 		ctx = upstream.WithRepeat(context.WithValue(upstream.SigningIn(ctx), oauth2.HTTPClient, httpClient), upstream.RepeatSafe)
 		tok, err := cfg.Token(ctx)
 		if err != nil {
-			return upstream.Credential{}, signInProblem(err)
+			return upstream.Credential{}, signInProblem(err, secrets)
 		}
 		exp := expiry(tok, unit, now)
 		if !exp.IsZero() {
@@ -37,28 +37,6 @@ func signInFunc(cfg clientcredentials.Config, httpClient *http.Client, unit stri
 		}
 		return upstream.Credential{Token: tok.AccessToken, Expiry: exp}, nil
 	}
-}
-
-// token returns a token to send. stale is the token a call was just
-// refused with ("" if none): the holder does not hand it out again, so a
-// 401 forces one new sign-in however many calls saw it. The wait for a
-// sign-in under way is bounded by the request timeout, so every caller gets
-// an answer within it however many wait.
-func (c *Client) token(ctx context.Context, stale string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	tok, err := c.holder.Token(ctx, stale)
-	if err == nil {
-		return tok, nil
-	}
-	var p *action.Problem
-	if errors.As(err, &p) {
-		// Every waiter gets the same problem; each gets its own copy, as
-		// callers add to it (what a list had read before it failed).
-		cp := *p
-		return "", &cp
-	}
-	return "", transportProblem("sign-in", err)
 }
 
 // expiry reads expires_in itself because its unit changed in 3CX 20.0.9
@@ -85,13 +63,16 @@ func expiry(tok *oauth2.Token, unit string, now func() time.Time) time.Time {
 	return now().Add(time.Duration(n * float64(d)))
 }
 
-func signInProblem(err error) error {
+// signInProblem explains a refused token request. A token endpoint (or a
+// proxy) that echoes the request would show the API key: everything it
+// said is redacted.
+func signInProblem(err error, secrets *upstream.Secrets) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
 		status := re.Response.StatusCode
-		up := action.Upstream{Provider: "threecx", Status: status, Code: re.ErrorCode, Message: re.ErrorDescription}
+		up := action.Upstream{Provider: "threecx", Status: status, Code: secrets.Redact(re.ErrorCode), Message: secrets.Redact(re.ErrorDescription)}
 		if up.Code == "" && up.Message == "" {
-			up.Message = describeBody(re.Response.Header.Get("Content-Type"), re.Body)
+			up.Message = describeBody(re.Response.Header.Get("Content-Type"), secrets.RedactBytes(re.Body))
 		}
 		if status == http.StatusBadRequest || status == http.StatusUnauthorized || status == http.StatusForbidden {
 			return action.NewProblem(action.KindUpstreamAuth,
