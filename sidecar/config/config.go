@@ -11,8 +11,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -43,6 +45,9 @@ type Config struct {
 	Redis *Redis
 	Audit Audit
 	TLS   *TLS
+	// SecretFiles are the files the {"file"} references name, sorted: the
+	// files a running sidecar watches to reload profiles (Watch).
+	SecretFiles []string
 }
 
 // Redis is the fleet's shared Redis.
@@ -174,6 +179,13 @@ func Parse(schemas *action.SchemaSet, doc []byte, env Env) (*Config, []action.Fi
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	files := map[string]bool{}
+	resolve := func(r ref) (string, error) {
+		if r.File != "" {
+			files[r.File] = true
+		}
+		return r.resolve(env)
+	}
 	var f file
 	if err := json.Unmarshal(canonical, &f); err != nil {
 		return nil, []action.FieldError{{Field: "config", Message: "passed its schema but not its Go type: " + err.Error()}}
@@ -185,7 +197,7 @@ func Parse(schemas *action.SchemaSet, doc []byte, env Env) (*Config, []action.Fi
 		errs = append(errs, action.FieldError{Field: "config.destinations.allow", Message: err.Error()})
 	}
 	if r := f.Idempotency.RedisURL; r != nil {
-		v, err := r.resolve(env)
+		v, err := resolve(*r)
 		if err == nil {
 			err = checkRedisURL(v)
 		}
@@ -196,7 +208,7 @@ func Parse(schemas *action.SchemaSet, doc []byte, env Env) (*Config, []action.Fi
 	}
 	if r := f.Redis; r != nil {
 		cfg.Redis = &Redis{}
-		v, err := r.URL.resolve(env)
+		v, err := resolve(r.URL)
 		if err == nil {
 			err = checkRedisURL(v)
 		}
@@ -208,7 +220,7 @@ func Parse(schemas *action.SchemaSet, doc []byte, env Env) (*Config, []action.Fi
 			errs = append(errs, action.FieldError{Field: "config.idempotency.redisUrl", Message: "names another Redis than redis.url; leave it out: idempotency answers go to redis.url"})
 		}
 		cfg.Idempotency.RedisURL = cfg.Redis.URL
-		v, err = r.TokenKey.resolve(env)
+		v, err = resolve(r.TokenKey)
 		if err == nil {
 			v, err = decodeTokenKey(v)
 		}
@@ -224,7 +236,7 @@ func Parse(schemas *action.SchemaSet, doc []byte, env Env) (*Config, []action.Fi
 			errs = append(errs, action.FieldError{Field: field + ".id", Message: fmt.Sprintf("%q is used by two keys", k.ID)})
 		}
 		seen[k.ID] = true
-		v, err := k.ref.resolve(env)
+		v, err := resolve(k.ref)
 		switch {
 		case err != nil:
 			errs = append(errs, action.FieldError{Field: field, Message: err.Error()})
@@ -252,7 +264,7 @@ func Parse(schemas *action.SchemaSet, doc []byte, env Env) (*Config, []action.Fi
 			errs = append(errs, action.FieldError{Field: root + ".provider", Message: fmt.Sprintf("no provider %q; known providers: %s", p.Provider, strings.Join(known, ", "))})
 			continue
 		}
-		conn, connErrs := resolveConnection(root+".connection", p.Connection, secretNames(bundled), env)
+		conn, connErrs := resolveConnection(root+".connection", p.Connection, secretNames(bundled), resolve)
 		if len(connErrs) > 0 {
 			errs = append(errs, connErrs...)
 			continue
@@ -264,6 +276,7 @@ func Parse(schemas *action.SchemaSet, doc []byte, env Env) (*Config, []action.Fi
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	cfg.SecretFiles = slices.Sorted(maps.Keys(files))
 	return cfg, nil
 }
 
@@ -321,7 +334,7 @@ func unwrapPath(err error) error {
 // resolveConnection replaces every {"env"} or {"file"} reference in a
 // profile's connection by the value it points at, and refuses a secret
 // field written literally: the config file is not a place for secrets.
-func resolveConnection(root string, raw json.RawMessage, secretFields map[string]bool, env Env) (json.RawMessage, []action.FieldError) {
+func resolveConnection(root string, raw json.RawMessage, secretFields map[string]bool, resolve func(ref) (string, error)) (json.RawMessage, []action.FieldError) {
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, []action.FieldError{{Field: root, Message: err.Error()}}
@@ -332,7 +345,7 @@ func resolveConnection(root string, raw json.RawMessage, secretFields map[string
 		switch t := v.(type) {
 		case map[string]any:
 			if r, ok := asRef(t); ok {
-				s, err := r.resolve(env)
+				s, err := resolve(r)
 				if err != nil {
 					errs = append(errs, action.FieldError{Field: path, Message: err.Error()})
 				}

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/audit"
 	"github.com/tokenwarden/tokenwarden/sidecar/config"
 	"github.com/tokenwarden/tokenwarden/sidecar/fleet"
+	"github.com/tokenwarden/tokenwarden/sidecar/httpapi"
 	"github.com/tokenwarden/tokenwarden/sidecar/metrics"
 	"github.com/tokenwarden/tokenwarden/sidecar/providers"
 	"github.com/tokenwarden/tokenwarden/sidecar/secret"
@@ -25,6 +27,12 @@ type runtime struct {
 	cfg     *config.Config
 	reg     *action.Registry
 	metrics *metrics.Metrics
+	// audit is the audit sink apiMiddleware opened (nil: auditing is off),
+	// for events that are not action calls, such as secret reloads.
+	audit audit.Sink
+	// keys are the caller API keys, replaced on a secret reload; nil when
+	// the sidecar runs without keys.
+	keys *httpapi.APIKeys
 	// fleet is the shared Redis of the config's redis section, or nil.
 	fleet *fleet.Fleet
 }
@@ -63,11 +71,8 @@ func loadRuntime(configPath string, allowLoopback bool, logger *slog.Logger) (*r
 	if err != nil {
 		return nil, err
 	}
-	if k := os.Getenv("TOKENWARDEN_API_KEY"); k != "" {
-		if len(k) < 16 {
-			return nil, fmt.Errorf("TOKENWARDEN_API_KEY must be at least 16 characters long")
-		}
-		cfg.APIKeys = append(cfg.APIKeys, config.Key{ID: "env", Value: secret.Value(k)})
+	if err := addEnvKey(cfg); err != nil {
+		return nil, err
 	}
 	l := cfg.Limits
 	dest := cfg.Destinations
@@ -109,7 +114,21 @@ func loadRuntime(configPath string, allowLoopback bool, logger *slog.Logger) (*r
 		return nil, err
 	}
 	rt.reg = reg
+	if len(cfg.APIKeys) > 0 {
+		rt.keys = httpapi.NewAPIKeys(callerKeys(cfg))
+	}
 	return rt, nil
+}
+
+// addEnvKey adds TOKENWARDEN_API_KEY, when set, to the config's caller keys.
+func addEnvKey(cfg *config.Config) error {
+	if k := os.Getenv("TOKENWARDEN_API_KEY"); k != "" {
+		if len(k) < 16 {
+			return fmt.Errorf("TOKENWARDEN_API_KEY must be at least 16 characters long")
+		}
+		cfg.APIKeys = append(cfg.APIKeys, config.Key{ID: "env", Value: secret.Value(k)})
+	}
+	return nil
 }
 
 // upstreamObserver counts exchanges and retries, and logs retries and

@@ -18,9 +18,12 @@ import (
 type metadata struct {
 	Issuer             string `json:"issuer"`
 	RevocationEndpoint string `json:"revocation_endpoint"`
+	// IntrospectionEndpoint (RFC 7662) is optional: introspect.go uses it.
+	IntrospectionEndpoint string `json:"introspection_endpoint"`
 	// MTLSAliases are RFC 8705 §5 endpoints to use with client certificates.
 	MTLSAliases struct {
-		RevocationEndpoint string `json:"revocation_endpoint"`
+		RevocationEndpoint    string `json:"revocation_endpoint"`
+		IntrospectionEndpoint string `json:"introspection_endpoint"`
 	} `json:"mtls_endpoint_aliases"`
 }
 
@@ -94,9 +97,9 @@ func (c *Client) fetchMetadata(ctx context.Context, issuer string) (*metadata, e
 		if m.RevocationEndpoint == "" {
 			return nil, action.NewProblem(action.KindUpstreamError, "issuer %s publishes no revocation_endpoint in its metadata (%s); give revocationUrl instead", issuer, where).WithUpstream(up)
 		}
-		for _, e := range []string{m.RevocationEndpoint, m.MTLSAliases.RevocationEndpoint} {
+		for _, e := range []string{m.RevocationEndpoint, m.MTLSAliases.RevocationEndpoint, m.IntrospectionEndpoint, m.MTLSAliases.IntrospectionEndpoint} {
 			if u, err := url.Parse(e); e != "" && (err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http")) {
-				return nil, action.NewProblem(action.KindUpstreamError, "the metadata of %s names a revocation endpoint that is not an absolute http(s) URL", issuer).WithUpstream(up)
+				return nil, action.NewProblem(action.KindUpstreamError, "the metadata of %s names a revocation or introspection endpoint that is not an absolute http(s) URL", issuer).WithUpstream(up)
 			}
 		}
 		return &m, nil

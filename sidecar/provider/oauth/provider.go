@@ -17,6 +17,7 @@ func Provider() action.Provider {
 		ID: ProviderID,
 		Actions: []action.Action{
 			{ID: "oauth.revokeToken", Run: action.Typed(revokeToken)},
+			{ID: "oauth.introspectToken", Run: action.Typed(introspectToken)},
 		},
 		Open: open,
 	}

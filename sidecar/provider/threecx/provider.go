@@ -30,6 +30,8 @@ func Provider() action.Provider {
 			{ID: "threecx.listSecurityTokens", Run: action.Typed(listSecurityTokens)},
 			{ID: "threecx.listRefreshTokens", Run: action.Typed(listRefreshTokens)},
 			{ID: "threecx.generateAppToken", Run: action.Typed(generateAppToken)},
+			{ID: "threecx.listServicePrincipals", Run: action.Typed(listServicePrincipals)},
+			{ID: "threecx.revokeRefreshToken", Run: action.Typed(revokeMyRefreshToken)},
 		},
 		Open: open,
 	}
