@@ -7,7 +7,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 BIN      := bin/tokenwarden
 LISTEN   ?= 127.0.0.1:8787
 
-.PHONY: run build build-nodemo test test-clock-shift vet fmt-check docker clean help
+.PHONY: run build build-nodemo test test-clock-shift test-helm vet fmt-check docker clean help
 
 help:
 	@echo "make run        start the sidecar with built-in demo upstreams on $(LISTEN)"
@@ -36,6 +36,13 @@ fmt-check:
 test: fmt-check vet
 	$(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory test-clock-shift
+	$(MAKE) --no-print-directory test-helm
+
+# The Helm chart: helm lint --strict and helm template decoded strictly into
+# the Kubernetes API types, in a module of its own (Helm's Go packages come
+# from the Go module proxy and stay out of the sidecar's module).
+test-helm:
+	cd docker/helm/charttest && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # Every suite that uses test clocks, again with each clock started a year
 # behind and a year ahead of the wall clock: a component that reads time.Now

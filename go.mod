@@ -92,6 +92,7 @@ require (
 	github.com/fsnotify/fsnotify v1.6.0
 	github.com/getkin/kin-openapi v0.152.0
 	github.com/go-chi/chi/v5 v5.5.0
+	github.com/go-redsync/redsync/v4 v4.18.1
 	github.com/google/uuid v1.6.0
 	github.com/ory/fosite v0.49.0
 	github.com/pb33f/libopenapi v0.34.0

@@ -37,32 +37,36 @@ const (
 	KindUnverified          Kind = "revocation-unverified" // the upstream reported the revocation done, but re-reading it shows it did not take
 	KindDestinationRefused  Kind = "destination-refused"   // the upstream address is not allowed (SSRF guard)
 	KindIdempotencyConflict Kind = "idempotency-key-reused"
-	KindInternal            Kind = "internal"
+	// The shared idempotency store (Redis) cannot be reached; nothing was
+	// done, retry later.
+	KindIdempotencyUnavailable Kind = "idempotency-store-unavailable"
+	KindInternal               Kind = "internal"
 )
 
 var kindInfo = map[Kind]struct {
 	status int
 	title  string
 }{
-	KindMalformedRequest:    {http.StatusBadRequest, "Malformed request"},
-	KindInvalidInput:        {http.StatusUnprocessableEntity, "Invalid input"},
-	KindUnknownAction:       {http.StatusNotFound, "Unknown action"},
-	KindUnauthorized:        {http.StatusUnauthorized, "Missing or invalid sidecar API key"},
-	KindForbiddenUpstream:   {http.StatusForbidden, "The upstream system refused the operation"},
-	KindUpstreamAuth:        {http.StatusBadGateway, "The upstream system rejected the credentials"},
-	KindUpstreamNotFound:    {http.StatusNotFound, "Not found upstream"},
-	KindUpstreamRejected:    {http.StatusBadRequest, "The upstream system rejected the request"},
-	KindUpstreamConflict:    {http.StatusConflict, "The upstream system refused because of the entity's state"},
-	KindUpstreamRateLimit:   {http.StatusTooManyRequests, "The upstream system is rate limiting"},
-	KindUpstreamError:       {http.StatusBadGateway, "The upstream system failed"},
-	KindUpstreamUnreachable: {http.StatusBadGateway, "The upstream system could not be reached"},
-	KindUpstreamTimeout:     {http.StatusGatewayTimeout, "The upstream system did not answer in time"},
-	KindUpstreamVersion:     {http.StatusBadGateway, "The upstream API version is not supported"},
-	KindOutcomeUnknown:      {http.StatusServiceUnavailable, "The outcome is unknown"},
-	KindUnverified:          {http.StatusBadGateway, "The upstream reported the revocation done, but it did not take"},
-	KindDestinationRefused:  {http.StatusForbidden, "The upstream address is not allowed"},
-	KindIdempotencyConflict: {http.StatusUnprocessableEntity, "Idempotency key reused with a different request"},
-	KindInternal:            {http.StatusInternalServerError, "Internal error"},
+	KindMalformedRequest:       {http.StatusBadRequest, "Malformed request"},
+	KindInvalidInput:           {http.StatusUnprocessableEntity, "Invalid input"},
+	KindUnknownAction:          {http.StatusNotFound, "Unknown action"},
+	KindUnauthorized:           {http.StatusUnauthorized, "Missing or invalid sidecar API key"},
+	KindForbiddenUpstream:      {http.StatusForbidden, "The upstream system refused the operation"},
+	KindUpstreamAuth:           {http.StatusBadGateway, "The upstream system rejected the credentials"},
+	KindUpstreamNotFound:       {http.StatusNotFound, "Not found upstream"},
+	KindUpstreamRejected:       {http.StatusBadRequest, "The upstream system rejected the request"},
+	KindUpstreamConflict:       {http.StatusConflict, "The upstream system refused because of the entity's state"},
+	KindUpstreamRateLimit:      {http.StatusTooManyRequests, "The upstream system is rate limiting"},
+	KindUpstreamError:          {http.StatusBadGateway, "The upstream system failed"},
+	KindUpstreamUnreachable:    {http.StatusBadGateway, "The upstream system could not be reached"},
+	KindUpstreamTimeout:        {http.StatusGatewayTimeout, "The upstream system did not answer in time"},
+	KindUpstreamVersion:        {http.StatusBadGateway, "The upstream API version is not supported"},
+	KindOutcomeUnknown:         {http.StatusServiceUnavailable, "The outcome is unknown"},
+	KindUnverified:             {http.StatusBadGateway, "The upstream reported the revocation done, but it did not take"},
+	KindDestinationRefused:     {http.StatusForbidden, "The upstream address is not allowed"},
+	KindIdempotencyConflict:    {http.StatusUnprocessableEntity, "Idempotency key reused with a different request"},
+	KindIdempotencyUnavailable: {http.StatusServiceUnavailable, "The idempotency store is unavailable"},
+	KindInternal:               {http.StatusInternalServerError, "Internal error"},
 }
 
 // FieldError names one bad field. Field is a dotted path from the request

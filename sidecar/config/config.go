@@ -1,15 +1,18 @@
 // Package config reads the sidecar's configuration file: caller API keys,
-// connection profiles, the upstream allowlist, limits, idempotency and the
-// audit sink. The file is checked against schemas/config/tokenwarden.json
+// connection profiles, the upstream allowlist, limits, idempotency, the
+// fleet's Redis and the audit sink. The file is checked against schemas/config/tokenwarden.json
 // (which also holds every default) and every bad field is named at once.
 // Secrets never live in the file itself: they are references to environment
 // variables or files, resolved here.
 package config
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"os"
 	"slices"
 	"sort"
@@ -38,11 +41,20 @@ type Config struct {
 	Destinations upstream.Destinations
 	Limits       Limits
 	Idempotency  Idempotency
-	Audit        Audit
-	TLS          *TLS
+	// Redis, when set, is shared by a fleet of sidecars.
+	Redis *Redis
+	Audit Audit
+	TLS   *TLS
 	// SecretFiles are the files the {"file"} references name, sorted: the
 	// files a running sidecar watches to reload profiles (Watch).
 	SecretFiles []string
+}
+
+// Redis is the fleet's shared Redis.
+type Redis struct {
+	URL secret.Value
+	// TokenKey is the 32 bytes that encrypt stored tokens.
+	TokenKey secret.Value
 }
 
 // Limits bound time and resources.
@@ -120,6 +132,10 @@ type file struct {
 		Idempotency
 		RedisURL *ref `json:"redisUrl"`
 	} `json:"idempotency"`
+	Redis *struct {
+		URL      ref `json:"url"`
+		TokenKey ref `json:"tokenKey"`
+	} `json:"redis"`
 	Audit Audit `json:"audit"`
 	TLS   *TLS  `json:"tls"`
 }
@@ -182,10 +198,36 @@ func Parse(schemas *action.SchemaSet, doc []byte, env Env) (*Config, []action.Fi
 	}
 	if r := f.Idempotency.RedisURL; r != nil {
 		v, err := resolve(*r)
+		if err == nil {
+			err = checkRedisURL(v)
+		}
 		if err != nil {
 			errs = append(errs, action.FieldError{Field: "config.idempotency.redisUrl", Message: err.Error()})
 		}
 		cfg.Idempotency.RedisURL = secret.Value(v)
+	}
+	if r := f.Redis; r != nil {
+		cfg.Redis = &Redis{}
+		v, err := resolve(r.URL)
+		if err == nil {
+			err = checkRedisURL(v)
+		}
+		if err != nil {
+			errs = append(errs, action.FieldError{Field: "config.redis.url", Message: err.Error()})
+		}
+		cfg.Redis.URL = secret.Value(v)
+		if old := cfg.Idempotency.RedisURL; old != "" && old != cfg.Redis.URL {
+			errs = append(errs, action.FieldError{Field: "config.idempotency.redisUrl", Message: "names another Redis than redis.url; leave it out: idempotency answers go to redis.url"})
+		}
+		cfg.Idempotency.RedisURL = cfg.Redis.URL
+		v, err = resolve(r.TokenKey)
+		if err == nil {
+			v, err = decodeTokenKey(v)
+		}
+		if err != nil {
+			errs = append(errs, action.FieldError{Field: "config.redis.tokenKey", Message: err.Error()})
+		}
+		cfg.Redis.TokenKey = secret.Value(v)
 	}
 	seen := map[string]bool{}
 	for i, k := range f.APIKeys {
@@ -236,6 +278,28 @@ func Parse(schemas *action.SchemaSet, doc []byte, env Env) (*Config, []action.Fi
 	}
 	cfg.SecretFiles = slices.Sorted(maps.Keys(files))
 	return cfg, nil
+}
+
+// checkRedisURL refuses anything but redis:// and rediss:// without
+// repeating the value, which may hold a password.
+func checkRedisURL(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+		return errors.New("is not a redis://host:port or rediss://host:port URL")
+	}
+	return nil
+}
+
+// decodeTokenKey reads 32 base64-encoded bytes.
+func decodeTokenKey(v string) (string, error) {
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
+	if err != nil {
+		return "", errors.New("is not base64; make one with: openssl rand -base64 32")
+	}
+	if len(b) != 32 {
+		return "", fmt.Errorf("holds %d bytes, not 32; make one with: openssl rand -base64 32", len(b))
+	}
+	return string(b), nil
 }
 
 func (r ref) resolve(env Env) (string, error) {

@@ -123,3 +123,46 @@ func TestDocumentedExampleFollowsTheSchema(t *testing.T) {
 		t.Fatalf("the documented example is invalid: %v", errs)
 	}
 }
+
+func TestRedisSection(t *testing.T) {
+	set, _ := setup(t)
+	key := "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" // 32 bytes
+	vars := env(map[string]string{"R": "redis://:CANARY-pw@10.0.0.5:6379/0", "K": key + "\n", "BAD": "http://:CANARY-pw@h", "SHORTKEY": "c2hvcnQ=", "OTHER": "redis://other:6379"})
+	cfg, errs := config.Parse(set, []byte(`{"redis": {"url": {"env": "R"}, "tokenKey": {"env": "K"}}}`), vars)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if cfg.Redis.URL.Reveal() != "redis://:CANARY-pw@10.0.0.5:6379/0" || cfg.Redis.TokenKey.Reveal() != "0123456789abcdef0123456789abcdef" ||
+		cfg.Idempotency.RedisURL != cfg.Redis.URL {
+		t.Fatalf("%+v", cfg.Redis)
+	}
+	// The older idempotency.redisUrl still works alone, and may repeat redis.url.
+	cfg, errs = config.Parse(set, []byte(`{"idempotency": {"redisUrl": {"env": "R"}}}`), vars)
+	if errs != nil || cfg.Redis != nil || cfg.Idempotency.RedisURL.Reveal() == "" {
+		t.Fatal(errs)
+	}
+	if _, errs := config.Parse(set, []byte(`{"redis": {"url": {"env": "R"}, "tokenKey": {"env": "K"}}, "idempotency": {"redisUrl": {"env": "R"}}}`), vars); errs != nil {
+		t.Fatal(errs)
+	}
+	for doc, want := range map[string][]string{
+		`{"redis": {"url": {"env": "BAD"}, "tokenKey": {"env": "SHORTKEY"}}, "idempotency": {"redisUrl": {"env": "OTHER"}}}`: {"config.redis.url", "config.redis.tokenKey", "config.idempotency.redisUrl"},
+		`{"redis": {"url": {"env": "R"}, "tokenKey": {"env": "NOPE"}}}`:                                                      {"config.redis.tokenKey"},
+		`{"redis": {"url": {"env": "R"}}}`:                          {"config.redis.tokenKey"},
+		`{"redis": {"url": "redis://h", "tokenKey": {"env": "K"}}}`: {"config.redis.url"},
+		`{"idempotency": {"redisUrl": {"env": "BAD"}}}`:             {"config.idempotency.redisUrl"},
+	} {
+		_, errs := config.Parse(set, []byte(doc), vars)
+		got := map[string]string{}
+		for _, e := range errs {
+			got[e.Field] = e.Message
+			if strings.Contains(e.Message, "CANARY") {
+				t.Errorf("%s echoes a secret: %s", e.Field, e.Message)
+			}
+		}
+		for _, f := range want {
+			if _, ok := got[f]; !ok {
+				t.Errorf("%s: %s not named; got %v", doc, f, got)
+			}
+		}
+	}
+}

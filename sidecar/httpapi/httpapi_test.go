@@ -356,3 +356,17 @@ func TestOpenAPIIsValid(t *testing.T) {
 		t.Error("connection and profile together pass the OpenAPI document")
 	}
 }
+
+func TestDegradedIsSaidButStillReady(t *testing.T) {
+	var reason atomic.Value
+	reason.Store("")
+	srv := sidecartest.Serve(t, httpapi.Options{Degraded: func() string { return reason.Load().(string) }})
+	s := &sidecar{url: srv.URL}
+	if resp, body := s.get(t, "/readyz"); resp.StatusCode != 200 || body["status"] != "ready" {
+		t.Fatal(resp.Status, body)
+	}
+	reason.Store("redis unreachable")
+	if resp, body := s.get(t, "/readyz"); resp.StatusCode != 200 || body["status"] != "degraded" || body["reason"] != "redis unreachable" {
+		t.Fatal(resp.Status, body)
+	}
+}

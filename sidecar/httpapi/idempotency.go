@@ -67,6 +67,11 @@ func Idempotency(store idempotency.Store, onReplay func()) func(http.Handler) ht
 			case errors.Is(err, idempotency.ErrMismatch):
 				writeProblem(w, r, action.NewProblem(action.KindIdempotencyConflict,
 					"the Idempotency-Key %q was already used with a different request body or action; use a new key for a new request", key))
+			case errors.Is(err, idempotency.ErrUnavailable):
+				p := action.NewProblem(action.KindIdempotencyUnavailable,
+					"the store that keeps Idempotency-Key answers (Redis) cannot be reached, so the request was not run; retry later, or send it without Idempotency-Key if running it twice is harmless")
+				p.RetryAfterSeconds = 5
+				writeProblem(w, r, p)
 			case err != nil:
 				writeProblem(w, r, action.NewProblem(action.KindUpstreamTimeout, "the caller went away while an earlier request with the same Idempotency-Key was running"))
 			case replayed:

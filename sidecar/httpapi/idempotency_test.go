@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -51,5 +52,24 @@ func TestIdempotencyReplaysAndRefusesAnotherBody(t *testing.T) {
 	}
 	if rec := call("bad\x01key", `{}`, ""); rec.Code != 422 {
 		t.Fatalf("unprintable key: %d", rec.Code)
+	}
+}
+
+// unreachable is a store whose Redis is gone.
+type unreachable struct{}
+
+func (unreachable) Do(context.Context, string, [32]byte, func() idempotency.Answer) (idempotency.Answer, bool, error) {
+	return idempotency.Answer{}, false, fmt.Errorf("%w: dial tcp: connection refused", idempotency.ErrUnavailable)
+}
+
+func TestAnUnreachableStoreIsA503AndNothingRuns(t *testing.T) {
+	var runs atomic.Int32
+	h := RequestID(Idempotency(unreachable{}, nil)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { runs.Add(1) })))
+	req := httptest.NewRequest(http.MethodPost, "/v1/actions/x.y", strings.NewReader(`{"input":{}}`))
+	req.Header.Set(IdempotencyKeyHeader, "k1")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 503 || !strings.Contains(rec.Body.String(), "idempotency-store-unavailable") || rec.Header().Get("Retry-After") == "" || runs.Load() != 0 {
+		t.Fatalf("%d %s %v runs=%d", rec.Code, rec.Body, rec.Header(), runs.Load())
 	}
 }

@@ -25,6 +25,10 @@ type Options struct {
 	MaxBodyBytes int64
 	// Ready reports whether /readyz should say yes; nil means always.
 	Ready *atomic.Bool
+	// Degraded, when set and returning a reason, makes /readyz answer
+	// 200 {"status": "degraded", "reason": ...}: the sidecar still serves
+	// (revocations go through) but not as configured.
+	Degraded func() string
 	// DemoConnections, when set, is served at GET /v1/demo/connections.
 	DemoConnections map[string]any
 	// DemoStats, when set, is served at GET /v1/demo/stats: counters of the
@@ -79,6 +83,12 @@ func New(o Options) (http.Handler, error) {
 		if o.Ready != nil && !o.Ready.Load() {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
 			return
+		}
+		if o.Degraded != nil {
+			if reason := o.Degraded(); reason != "" {
+				writeJSON(w, http.StatusOK, map[string]string{"status": "degraded", "reason": reason})
+				return
+			}
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})

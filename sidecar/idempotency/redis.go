@@ -18,11 +18,23 @@ import (
 // app tokens, which must not land on disk.
 type Redis struct {
 	client    *redis.Client
+	shared    bool // the client belongs to someone else, who closes it
 	prefix    string
 	retention time.Duration
 	// claimTTL frees a key whose sidecar died while running the work.
 	claimTTL time.Duration
 	poll     time.Duration
+}
+
+// ErrUnavailable wraps every error of a Store that could not reach its
+// storage: the work was not started, and the caller should retry later.
+var ErrUnavailable = errors.New("the idempotency store is unavailable")
+
+// NewRedisClient is a store on a client the process already has (the
+// fleet's). It does not check the server answers: while it does not, Do
+// fails with ErrUnavailable and the rest of the sidecar keeps working.
+func NewRedisClient(client *redis.Client, retention, claimTTL time.Duration) *Redis {
+	return &Redis{client: client, shared: true, prefix: "tokenwarden:idem:", retention: retention, claimTTL: claimTTL, poll: 50 * time.Millisecond}
 }
 
 // NewRedis connects to url ("redis://user:pass@host:6379/0") and checks the
@@ -41,8 +53,22 @@ func NewRedis(ctx context.Context, url string, retention, claimTTL time.Duration
 	return r, nil
 }
 
-// Close releases the connections.
-func (r *Redis) Close() error { return r.client.Close() }
+// Close releases the connections, unless the client is shared.
+func (r *Redis) Close() error {
+	if r.shared {
+		return nil
+	}
+	return r.client.Close()
+}
+
+// unavailable marks a Redis failure, keeping the caller's own cancellation
+// as it is: a caller that went away is not an outage.
+func unavailable(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
 
 // record is what a key holds: a claim while the work runs, then the answer.
 type record struct {
@@ -67,7 +93,7 @@ func (r *Redis) Do(ctx context.Context, key string, fp [32]byte, work func() Ans
 		mine, _ := json.Marshal(record{Fingerprint: fpHex, Claim: hex.EncodeToString(claim)})
 		ok, err := r.client.SetNX(ctx, k, mine, r.claimTTL).Result()
 		if err != nil {
-			return Answer{}, false, fmt.Errorf("idempotency store: %w", err)
+			return Answer{}, false, unavailable(ctx, err)
 		}
 		if ok {
 			a := work()
@@ -90,7 +116,7 @@ func (r *Redis) Do(ctx context.Context, key string, fp [32]byte, work func() Ans
 			continue // released or expired since SETNX: claim it again
 		}
 		if err != nil {
-			return Answer{}, false, fmt.Errorf("idempotency store: %w", err)
+			return Answer{}, false, unavailable(ctx, err)
 		}
 		var rec record
 		if json.Unmarshal(raw, &rec) != nil {

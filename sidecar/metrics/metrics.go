@@ -41,6 +41,8 @@ type Metrics struct {
 	retries *prometheus.CounterVec
 	replays prometheus.Counter
 
+	fleetDegraded prometheus.Gauge
+
 	// Series handed out before, by their labels: label values are only
 	// action ids, provider ids, kinds and status codes (a bounded set), so
 	// these stay small.
@@ -87,11 +89,15 @@ func New() *Metrics {
 			Name: "tokenwarden_idempotent_replays_total",
 			Help: "Action requests answered from the idempotency store (same Idempotency-Key and body) without calling upstream.",
 		}),
+		fleetDegraded: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "tokenwarden_fleet_degraded",
+			Help: "1 while the fleet's Redis (config redis) cannot be reached: sign-ins are per replica and Idempotency-Key requests get 503; 0 otherwise, and always without a redis section.",
+		}),
 	}
 	m.reg.MustRegister(
 		m.actions, m.actionDuration, m.inFlight,
 		m.upstreamRequests, m.upstreamDuration, m.signIns,
-		m.retries, m.replays,
+		m.retries, m.replays, m.fleetDegraded,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -220,3 +226,12 @@ func (m *Metrics) Retry(provider, reason string) {
 
 // Replay counts one answer served from the idempotency store.
 func (m *Metrics) Replay() { m.replays.Inc() }
+
+// FleetDegraded sets tokenwarden_fleet_degraded.
+func (m *Metrics) FleetDegraded(degraded bool) {
+	v := 0.0
+	if degraded {
+		v = 1
+	}
+	m.fleetDegraded.Set(v)
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
 	"github.com/tokenwarden/tokenwarden/sidecar/audit"
 	"github.com/tokenwarden/tokenwarden/sidecar/config"
+	"github.com/tokenwarden/tokenwarden/sidecar/fleet"
 	"github.com/tokenwarden/tokenwarden/sidecar/httpapi"
 	"github.com/tokenwarden/tokenwarden/sidecar/metrics"
 	"github.com/tokenwarden/tokenwarden/sidecar/providers"
@@ -32,6 +33,24 @@ type runtime struct {
 	// keys are the caller API keys, replaced on a secret reload; nil when
 	// the sidecar runs without keys.
 	keys *httpapi.APIKeys
+	// fleet is the shared Redis of the config's redis section, or nil.
+	fleet *fleet.Fleet
+}
+
+// close stops what loadRuntime started.
+func (rt *runtime) close() {
+	if rt.fleet != nil {
+		rt.fleet.Close()
+	}
+}
+
+// degraded is /readyz's reason, or "" when the sidecar runs as configured.
+func (rt *runtime) degraded() string {
+	if rt.fleet != nil && rt.fleet.Degraded() {
+		// /readyz is open to probes: no address here, the log has it.
+		return "the fleet's Redis is unreachable: sign-ins are per replica, Idempotency-Key requests get 503"
+	}
+	return ""
 }
 
 // loadRuntime reads the config file (if any), builds the upstream policy
@@ -74,15 +93,27 @@ func loadRuntime(configPath string, allowLoopback bool, logger *slog.Logger) (*r
 		return nil, err
 	}
 	// Sign-ins get the same budget as the exchange they open.
-	signIns := upstream.NewLocalHolders(time.Now, l.RequestTimeout.Std())
-	reg, err := action.NewRegistry(set, action.Env{HTTP: factory, Logger: logger, SignIns: signIns}, providers.All()...)
+	env := action.Env{HTTP: factory, Logger: logger, SignIns: upstream.NewLocalHolders(time.Now, l.RequestTimeout.Std())}
+	rt := &runtime{cfg: cfg, metrics: m}
+	if r := cfg.Redis; r != nil {
+		// A fleet shares sign-ins and negotiated versions through Redis.
+		f, err := fleet.Open(fleet.Options{URL: r.URL.Reveal(), TokenKey: []byte(r.TokenKey.Reveal()), Now: time.Now,
+			SignInTimeout: l.RequestTimeout.Std(), Logger: logger, OnDegraded: m.FleetDegraded})
+		if err != nil {
+			return nil, err
+		}
+		rt.fleet = f
+		env.SignIns, env.Memo = f.Holders(), f.Memo()
+	}
+	reg, err := action.NewRegistry(set, env, providers.All()...)
+	if err == nil {
+		err = reg.SetProfiles(cfg.Profiles)
+	}
 	if err != nil {
+		rt.close()
 		return nil, err
 	}
-	if err := reg.SetProfiles(cfg.Profiles); err != nil {
-		return nil, err
-	}
-	rt := &runtime{cfg: cfg, reg: reg, metrics: m}
+	rt.reg = reg
 	if len(cfg.APIKeys) > 0 {
 		rt.keys = httpapi.NewAPIKeys(callerKeys(cfg))
 	}

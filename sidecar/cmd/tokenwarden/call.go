@@ -52,6 +52,7 @@ func callCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printStartupError(stderr, err)
 		return 1
 	}
+	defer rt.close()
 	res, err := rt.reg.Invoke(ctx, id, action.Envelope{Connection: conn, Profile: *profile, Input: in})
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")

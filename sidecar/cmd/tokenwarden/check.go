@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 )
 
 // checkCmd reads a config file the way serve would, resolving every secret
@@ -28,6 +30,7 @@ func checkCmd(args []string, logger *slog.Logger, stdout, stderr io.Writer) int 
 		printStartupError(stderr, err)
 		return 1
 	}
+	defer rt.close()
 	cfg := rt.cfg
 	ids := make([]string, len(cfg.APIKeys))
 	for i, k := range cfg.APIKeys {
@@ -40,6 +43,19 @@ func checkCmd(args []string, logger *slog.Logger, stdout, stderr io.Writer) int 
 	fmt.Fprintf(stdout, "  profiles:     %s\n", orNone(rt.reg.ProfileNames()))
 	fmt.Fprintf(stdout, "  allowlist:    %s\n", orNone(cfg.Destinations.Allow))
 	fmt.Fprintf(stdout, "  audit:        %s %s\n", cfg.Audit.Sink, cfg.Audit.Path)
+	if rt.fleet != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		err := rt.fleet.Ping(ctx)
+		cancel()
+		state := "answers"
+		if err != nil {
+			// serve still starts, degraded; say so rather than fail.
+			state = "does NOT answer now (serve would start degraded: per-replica sign-ins, 503 for Idempotency-Key)"
+		}
+		fmt.Fprintf(stdout, "  fleet redis:  %s %s; shares idempotency answers, sign-ins and API versions\n", rt.fleet.Addr(), state)
+	} else if cfg.Idempotency.RedisURL != "" {
+		fmt.Fprintf(stdout, "  redis:        idempotency answers only (idempotency.redisUrl); add a redis section to share sign-ins across replicas\n")
+	}
 	if !isLoopback(addr) && len(ids) == 0 {
 		fmt.Fprintf(stdout, "  warning:      %s is not loopback and there are no api keys: serve will refuse to start\n", addr)
 		return 1

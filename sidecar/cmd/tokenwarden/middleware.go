@@ -40,10 +40,14 @@ func apiMiddleware(ctx context.Context, rt *runtime, stdout io.Writer) ([]func(h
 	}
 
 	var store idempotency.Store = idempotency.NewMemory(cfg.Idempotency.Retention.Std(), cfg.Idempotency.MaxEntries, cfg.Idempotency.MaxBytes)
-	if url := cfg.Idempotency.RedisURL.Reveal(); url != "" {
-		// A claim outlives any one call, so a sidecar that dies mid-call
-		// frees its keys after a while.
-		claim := max(2*cfg.Limits.RequestTimeout.Std(), time.Minute)
+	// A claim outlives any one call, so a sidecar that dies mid-call frees
+	// its keys after a while.
+	claim := max(2*cfg.Limits.RequestTimeout.Std(), time.Minute)
+	if rt.fleet != nil {
+		// The fleet's client: a Redis that is down makes these requests
+		// 503, not the sidecar fail to start.
+		store = idempotency.NewRedisClient(rt.fleet.Client(), cfg.Idempotency.Retention.Std(), claim)
+	} else if url := cfg.Idempotency.RedisURL.Reveal(); url != "" {
 		r, err := idempotency.NewRedis(ctx, url, cfg.Idempotency.Retention.Std(), claim)
 		if err != nil {
 			for _, c := range closers {

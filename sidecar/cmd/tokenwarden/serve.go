@@ -44,6 +44,7 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 		printStartupError(stderr, err)
 		return 1
 	}
+	defer rt.close()
 	cfg := rt.cfg
 	addr := firstOf(*listen, cfg.Listen, defaultListen)
 	if !isLoopback(addr) && len(cfg.APIKeys) == 0 {
@@ -69,7 +70,7 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 	startSecretReload(ctx, rt, *configPath, logger)
 
 	opts := httpapi.Options{Registry: rt.reg, Logger: logger, Ready: &atomic.Bool{}, Version: version,
-		MaxBodyBytes: cfg.Limits.MaxBodyBytes, Middleware: mw, Actions: rt.metrics}
+		MaxBodyBytes: cfg.Limits.MaxBodyBytes, Middleware: mw, Actions: rt.metrics, Degraded: rt.degraded}
 	if serveMetrics {
 		opts.Metrics = rt.metrics.Handler()
 		if key := requireKey(rt); needKey && key != nil {
@@ -114,7 +115,7 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 	opts.Ready.Store(true)
 	url := scheme + "://" + ln.Addr().String()
 	logger.Info("listening", "addr", url, "version", version, "demo", withDemo, "api_keys", len(cfg.APIKeys),
-		"profiles", rt.reg.ProfileNames(), "mutual_tls", cfg.TLS != nil && cfg.TLS.ClientCAFile != "")
+		"profiles", rt.reg.ProfileNames(), "mutual_tls", cfg.TLS != nil && cfg.TLS.ClientCAFile != "", "fleet_redis", rt.fleet != nil)
 	listening(url)
 	if withDemo {
 		upstreams.banner(stdout, url)

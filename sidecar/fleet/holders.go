@@ -1,0 +1,271 @@
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/go-redsync/redsync/v4"
+	"github.com/go-redsync/redsync/v4/redis/goredis/v9"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
+)
+
+// maxUnknownLife bounds how long a token with no stated lifetime stays in
+// Redis: no longer than any 3CX or Appgate token lives.
+const maxUnknownLife = time.Hour
+
+// Holders keeps each upstream client's sign-in in Redis for the whole
+// fleet. Inside a replica, upstream.LocalHolders still collapses callers
+// onto one flight; that flight reads the fleet's token from Redis, and
+// only when Redis has none usable does it sign in, under a Redis lease so
+// one replica at a time does.
+type Holders struct {
+	f     *Fleet
+	rs    *redsync.Redsync
+	local *upstream.LocalHolders
+
+	mu      sync.Mutex
+	holders map[upstream.HolderKey]*holder
+}
+
+// Holders returns the fleet's sign-in holders. Call it once per process:
+// each result single-flights its own callers, as one replica does.
+func (f *Fleet) Holders() *Holders {
+	return &Holders{f: f, rs: redsync.New(goredis.NewPool(f.client)), local: upstream.NewLocalHolders(f.now, f.timeout),
+		holders: map[upstream.HolderKey]*holder{}}
+}
+
+// Holder implements upstream.Holders.
+func (hs *Holders) Holder(key upstream.HolderKey, signIn upstream.SignInFunc) upstream.Holder {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	h, ok := hs.holders[key]
+	if !ok {
+		name := hs.f.seal.name("signin", key.Provider+"\x00"+key.Account)
+		// The braces keep both keys in one Redis Cluster slot, which the
+		// fencing script needs.
+		h = &holder{f: hs.f, rs: hs.rs, signIn: signIn, record: "tokenwarden:signin:{" + name + "}", lease: "tokenwarden:signin:{" + name + "}:lease"}
+		h.local = hs.local.Holder(key, h.shared)
+		hs.holders[key] = h
+	}
+	return h
+}
+
+type holder struct {
+	f      *Fleet
+	rs     *redsync.Redsync
+	signIn upstream.SignInFunc
+	record string // Redis key of the sealed token
+	lease  string // Redis key of the sign-in lease
+	local  upstream.Holder
+
+	mu sync.Mutex
+	// seen is the token this replica last took, from Redis or its own
+	// sign-in. The local holder asks for a new one only when that one is
+	// refused or expired, so the same token in Redis is stale too: this
+	// is the compare half of the compare-and-swap.
+	seen string
+	// floor is when this replica last signed in on its own (Redis
+	// unreachable). 3CX keeps only the newest token, so a record issued
+	// before it, left from before the outage, is dead.
+	floor time.Time
+}
+
+// token is what a record holds, sealed.
+type token struct {
+	Token  string `json:"t"`
+	Expiry int64  `json:"e,omitempty"` // unix ms; 0: the upstream gave no lifetime
+	Issued int64  `json:"i"`           // unix ms
+}
+
+func (h *holder) Token(ctx context.Context, stale string) (string, error) {
+	return h.local.Token(ctx, stale)
+}
+
+// Forget drops the token here and in Redis, so the next caller anywhere
+// signs in.
+func (h *holder) Forget(ctx context.Context) {
+	h.local.Forget(ctx)
+	h.mu.Lock()
+	h.seen = ""
+	h.mu.Unlock()
+	_ = h.f.observe(h.f.client.Del(ctx, h.record).Err())
+}
+
+// shared is the local holder's sign-in: take the fleet's token from Redis,
+// or sign in under the lease. ctx carries the local holder's own deadline.
+func (h *holder) shared(ctx context.Context) (upstream.Credential, error) {
+	h.mu.Lock()
+	stale, floor := h.seen, h.floor
+	h.mu.Unlock()
+	for {
+		if c, ok, err := h.read(ctx, stale, floor); err != nil {
+			return h.alone(ctx, err)
+		} else if ok {
+			return h.took(c), nil
+		}
+		mutex := h.rs.NewMutex(h.lease, redsync.WithExpiry(h.f.lease), redsync.WithTries(1))
+		err := mutex.TryLockContext(ctx)
+		var taken *redsync.ErrTaken
+		switch {
+		case err == nil:
+			return h.signInLeased(ctx, mutex, stale, floor)
+		case errors.As(err, &taken):
+			// Another replica is signing in: its token will be in Redis.
+			select {
+			case <-time.After(time.Duration(15+rand.IntN(20)) * time.Millisecond):
+				continue
+			case <-ctx.Done():
+				return upstream.Credential{}, ctx.Err()
+			}
+		case ctx.Err() != nil:
+			return upstream.Credential{}, ctx.Err()
+		default:
+			return h.alone(ctx, h.f.observe(err))
+		}
+	}
+}
+
+func (h *holder) signInLeased(ctx context.Context, mutex *redsync.Mutex, stale string, floor time.Time) (upstream.Credential, error) {
+	defer func() {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_, _ = mutex.UnlockContext(uctx)
+	}()
+	// Whoever held the lease before may have signed in already.
+	if c, ok, err := h.read(ctx, stale, floor); err != nil {
+		return h.alone(ctx, err)
+	} else if ok {
+		return h.took(c), nil
+	}
+	stop := h.renew(mutex)
+	cred, err := h.signIn(ctx)
+	stop()
+	if err != nil {
+		return upstream.Credential{}, err
+	}
+	h.store(ctx, mutex, cred)
+	return h.took(cred), nil
+}
+
+// renew extends the lease every third of its life while the sign-in runs,
+// so a slow upstream keeps it and a dead replica loses it soon. If renewal
+// fails the store's fence still keeps a late token from overwriting.
+func (h *holder) renew(mutex *redsync.Mutex) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(h.f.lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				ctx, cancel := context.WithTimeout(context.Background(), h.f.lease/3)
+				_, _ = mutex.ExtendContext(ctx)
+				cancel()
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// alone signs in without the fleet: Redis is unreachable, and a revocation
+// that can go through must not wait for it.
+func (h *holder) alone(ctx context.Context, redisErr error) (upstream.Credential, error) {
+	if ctx.Err() != nil {
+		return upstream.Credential{}, ctx.Err()
+	}
+	_ = redisErr // observe has logged it and marked the fleet degraded
+	cred, err := h.signIn(ctx)
+	if err != nil {
+		return upstream.Credential{}, err
+	}
+	h.mu.Lock()
+	h.floor = h.f.now()
+	h.mu.Unlock()
+	return h.took(cred), nil
+}
+
+func (h *holder) took(c upstream.Credential) upstream.Credential {
+	h.mu.Lock()
+	h.seen = c.Token
+	h.mu.Unlock()
+	return c
+}
+
+// read returns the fleet's token if it is usable: not the stale one, not
+// expired, not older than this replica's own last sign-in. err is Redis
+// trouble only; a record that does not open is treated as absent and
+// replaced.
+func (h *holder) read(ctx context.Context, stale string, floor time.Time) (upstream.Credential, bool, error) {
+	raw, err := h.f.client.Get(ctx, h.record).Bytes()
+	if errors.Is(h.f.observe(err), redis.Nil) {
+		return upstream.Credential{}, false, nil
+	}
+	if err != nil {
+		return upstream.Credential{}, false, err
+	}
+	plain, err := h.f.seal.open(h.record, raw)
+	if err != nil {
+		h.f.log.Warn("fleet: ignoring a stored sign-in: "+err.Error()+" (has redis.tokenKey changed on some replicas?); signing in again", "key", h.record)
+		return upstream.Credential{}, false, nil
+	}
+	var t token
+	if json.Unmarshal(plain, &t) != nil || t.Token == "" {
+		return upstream.Credential{}, false, nil
+	}
+	c := upstream.Credential{Token: t.Token}
+	if t.Expiry != 0 {
+		c.Expiry = time.UnixMilli(t.Expiry)
+	}
+	now := h.f.now()
+	if t.Token == stale || (!c.Expiry.IsZero() && !now.Before(c.Expiry)) || (!floor.IsZero() && t.Issued <= floor.UnixMilli()) {
+		return upstream.Credential{}, false, nil
+	}
+	return c, true, nil
+}
+
+// storeScript writes the record only while the lease is still ours: the
+// fence that keeps a replica whose lease ran out (a stalled process) from
+// overwriting the token a later lease holder stored.
+var storeScript = redis.NewScript(`
+if redis.call("GET", KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call("SET", KEYS[2], ARGV[2], "PX", ARGV[3])
+return 1`)
+
+func (h *holder) store(ctx context.Context, mutex *redsync.Mutex, c upstream.Credential) {
+	now := h.f.now()
+	ttl := maxUnknownLife
+	var exp int64
+	if !c.Expiry.IsZero() {
+		exp = c.Expiry.UnixMilli()
+		ttl = min(ttl, c.Expiry.Sub(now))
+	}
+	if ttl < time.Millisecond {
+		return
+	}
+	plain, _ := json.Marshal(token{Token: c.Token, Expiry: exp, Issued: now.UnixMilli()})
+	n, err := storeScript.Run(context.WithoutCancel(ctx), h.f.client, []string{h.lease, h.record},
+		mutex.Value(), h.f.seal.seal(h.record, plain), ttl.Milliseconds()).Int()
+	if h.f.observe(err) != nil {
+		return
+	}
+	if n == 1 {
+		// The fleet's record is this sign-in now, newer than any
+		// sign-in of this replica's own.
+		h.mu.Lock()
+		h.floor = time.Time{}
+		h.mu.Unlock()
+		return
+	}
+	h.f.log.Warn("fleet: a sign-in outlasted its lease and was not stored; another replica may sign in again", "key", h.record)
+}
