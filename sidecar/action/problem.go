@@ -36,6 +36,10 @@ const (
 	KindOutcomeUnknown      Kind = "outcome-unknown"     // the upstream may or may not have done it (e.g. persistent 503 on revoke)
 	KindDestinationRefused  Kind = "destination-refused" // the upstream address is not allowed (SSRF guard)
 	KindIdempotencyConflict Kind = "idempotency-key-reused"
+	KindUnsupportedMedia    Kind = "unsupported-media-type" // a POST body that is not application/json
+	KindOriginRefused       Kind = "origin-refused"         // a browser request from an origin not in the allowlist
+	KindHostRefused         Kind = "host-refused"           // a Host header a loopback listener does not answer to (DNS rebinding)
+	KindAuditUnavailable    Kind = "audit-unavailable"      // the write-ahead audit event could not be written
 	KindInternal            Kind = "internal"
 )
 
@@ -60,6 +64,10 @@ var kindInfo = map[Kind]struct {
 	KindOutcomeUnknown:      {http.StatusServiceUnavailable, "The outcome is unknown"},
 	KindDestinationRefused:  {http.StatusForbidden, "The upstream address is not allowed"},
 	KindIdempotencyConflict: {http.StatusUnprocessableEntity, "Idempotency key reused with a different request"},
+	KindUnsupportedMedia:    {http.StatusUnsupportedMediaType, "The body must be application/json"},
+	KindOriginRefused:       {http.StatusForbidden, "Cross-site request refused"},
+	KindHostRefused:         {http.StatusMisdirectedRequest, "The sidecar does not answer to that host name"},
+	KindAuditUnavailable:    {http.StatusServiceUnavailable, "The audit trail is unavailable"},
 	KindInternal:            {http.StatusInternalServerError, "Internal error"},
 }
 
