@@ -24,7 +24,7 @@ func guarded(t *testing.T) http.Handler {
 		t.Fatal(err)
 	}
 	h, err := New(Options{Registry: reg, LoopbackOnly: true, AllowedHosts: []string{"sidecar.internal"},
-		AllowedOrigins: []string{"https://flows.example.com"},
+		AllowedOrigins:  []string{"https://flows.example.com"},
 		DemoConnections: map[string]any{"threecx": map[string]any{"clientSecret": "demo-canary-secret"}}})
 	if err != nil {
 		t.Fatal(err)
