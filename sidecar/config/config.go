@@ -38,6 +38,13 @@ type Config struct {
 	Idempotency  Idempotency
 	Audit        Audit
 	TLS          *TLS
+	HTTP         HTTP
+}
+
+// HTTP names the browser origins and host names the sidecar answers.
+type HTTP struct {
+	AllowedOrigins []string `json:"allowedOrigins"`
+	AllowedHosts   []string `json:"allowedHosts"`
 }
 
 // Limits bound time and resources.
@@ -47,6 +54,10 @@ type Limits struct {
 	MaxConcurrentPerUpstream int      `json:"maxConcurrentPerUpstream"`
 	MaxBodyBytes             int64    `json:"maxBodyBytes"`
 	ShutdownGrace            Duration `json:"shutdownGrace"`
+	ReadHeaderTimeout        Duration `json:"readHeaderTimeout"`
+	ReadTimeout              Duration `json:"readTimeout"`
+	IdleTimeout              Duration `json:"idleTimeout"`
+	MaxConnections           int      `json:"maxConnections"`
 	Retry                    struct {
 		MaxAttempts int      `json:"maxAttempts"`
 		BaseDelay   Duration `json:"baseDelay"`
@@ -117,6 +128,7 @@ type file struct {
 	} `json:"idempotency"`
 	Audit Audit `json:"audit"`
 	TLS   *TLS  `json:"tls"`
+	HTTP  HTTP  `json:"http"`
 }
 
 // ref points at a secret: an environment variable or a file.
@@ -162,7 +174,7 @@ func Parse(schemas *action.SchemaSet, doc []byte, env Env) (*Config, []action.Fi
 	if err := json.Unmarshal(canonical, &f); err != nil {
 		return nil, []action.FieldError{{Field: "config", Message: "passed its schema but not its Go type: " + err.Error()}}
 	}
-	cfg := &Config{Listen: f.Listen, Limits: f.Limits, Idempotency: f.Idempotency.Idempotency, Audit: f.Audit, TLS: f.TLS,
+	cfg := &Config{Listen: f.Listen, Limits: f.Limits, Idempotency: f.Idempotency.Idempotency, Audit: f.Audit, TLS: f.TLS, HTTP: f.HTTP,
 		Destinations: upstream.Destinations{Allow: f.Destinations.Allow, AllowLoopback: f.Destinations.AllowLoopback},
 		Profiles:     map[string]action.Profile{}}
 	if err := cfg.Destinations.Validate(); err != nil {
