@@ -70,13 +70,14 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 			c.Close()
 		}
 	}()
+	startSecretReload(ctx, rt, *configPath, logger)
 
 	opts := httpapi.Options{Registry: rt.reg, Logger: logger, Ready: &atomic.Bool{}, Version: version,
 		MaxBodyBytes: cfg.Limits.MaxBodyBytes, Middleware: mw, Actions: rt.metrics,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins, AllowedHosts: cfg.HTTP.AllowedHosts, LoopbackOnly: isLoopback(addr)}
 	if serveMetrics {
 		opts.Metrics = rt.metrics.Handler()
-		if key := requireKey(cfg); needKey && key != nil {
+		if key := requireKey(rt); needKey && key != nil {
 			opts.MetricsMiddleware = []func(http.Handler) http.Handler{key}
 		}
 	}
@@ -89,6 +90,7 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 		defer upstreams.close()
 		opts.DemoConnections = upstreams.connections
 		opts.DemoStats = upstreams.stats
+		opts.DemoTokens = upstreams.tokens
 	}
 	handler, err := httpapi.New(opts)
 	if err != nil {
@@ -239,6 +241,7 @@ func firstOf(vals ...string) string {
 type demoEnv struct {
 	connections map[string]any
 	stats       func() map[string]any
+	tokens      func() map[string]any
 	banner      func(w io.Writer, addr string)
 	close       func()
 }
