@@ -29,12 +29,16 @@ func WithIntent(ctx context.Context, f IntentFunc) context.Context {
 
 // announce is the one place Invoke tells the write-ahead hook what it is
 // about to do; non-mutating actions and requests without a hook pass.
-func announce(ctx context.Context, a *actionEntry, env Envelope, input json.RawMessage) error {
+func announce(ctx context.Context, a *actionEntry, env Envelope, input Input) error {
 	f, _ := ctx.Value(intentKey{}).(IntentFunc)
 	if f == nil || !a.desc.Mutating {
 		return nil
 	}
-	if err := f(ctx, Intent{Action: a.ID, Profile: env.Profile, Input: input}); err != nil {
+	raw, err := json.Marshal(input.value)
+	if err != nil {
+		return NewProblem(KindInternal, "action %s: the validated input does not encode: %v", a.ID, err)
+	}
+	if err := f(ctx, Intent{Action: a.ID, Profile: env.Profile, Input: raw}); err != nil {
 		return NewProblem(KindAuditUnavailable, "nothing was sent upstream: the audit intent could not be recorded (%v)", err)
 	}
 	return nil
