@@ -37,6 +37,10 @@ const (
 	KindUnverified          Kind = "revocation-unverified" // the upstream reported the revocation done, but re-reading it shows it did not take
 	KindDestinationRefused  Kind = "destination-refused"   // the upstream address is not allowed (SSRF guard)
 	KindIdempotencyConflict Kind = "idempotency-key-reused"
+	KindUnsupportedMedia    Kind = "unsupported-media-type" // a POST body that is not application/json
+	KindOriginRefused       Kind = "origin-refused"         // a browser request from an origin not in the allowlist
+	KindHostRefused         Kind = "host-refused"           // a Host header a loopback listener does not answer to (DNS rebinding)
+	KindAuditUnavailable    Kind = "audit-unavailable"      // the write-ahead audit event could not be written
 	// The shared idempotency store (Redis) cannot be reached; nothing was
 	// done, retry later.
 	KindIdempotencyUnavailable Kind = "idempotency-store-unavailable"
@@ -66,6 +70,10 @@ var kindInfo = map[Kind]struct {
 	KindDestinationRefused:     {http.StatusForbidden, "The upstream address is not allowed"},
 	KindIdempotencyConflict:    {http.StatusUnprocessableEntity, "Idempotency key reused with a different request"},
 	KindIdempotencyUnavailable: {http.StatusServiceUnavailable, "The idempotency store is unavailable"},
+	KindUnsupportedMedia:       {http.StatusUnsupportedMediaType, "The body must be application/json"},
+	KindOriginRefused:          {http.StatusForbidden, "Cross-site request refused"},
+	KindHostRefused:            {http.StatusMisdirectedRequest, "The sidecar does not answer to that host name"},
+	KindAuditUnavailable:       {http.StatusServiceUnavailable, "The audit trail is unavailable"},
 	KindInternal:               {http.StatusInternalServerError, "Internal error"},
 }
 

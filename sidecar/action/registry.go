@@ -338,6 +338,9 @@ func (r *Registry) Invoke(ctx context.Context, id string, env Envelope) (Result,
 			return Result{}, err
 		}
 	}
+	if err := announce(ctx, a, env, input); err != nil {
+		return Result{}, err
+	}
 	out, err := a.Run(upstream.WithProvider(ctx, a.provider.ID), session, input)
 	if err != nil {
 		return Result{}, asProblem(ctx, err)

@@ -1,5 +1,6 @@
-// Package audit writes one JSON line per mutating action: who asked, what
-// was targeted, what happened upstream. Events never hold a secret or a
+// Package audit writes two JSON lines per mutating action: the intent (who
+// asked, what was targeted), before anything is sent upstream, and the
+// outcome (what happened upstream), after. Events never hold a secret or a
 // token; secret input fields appear only as a short SHA-256 fingerprint so
 // two events about the same token can still be matched.
 package audit
@@ -15,19 +16,40 @@ import (
 	"time"
 )
 
-// Event is one audited action.
+// The two phases of an audited call. The intent is written (and, in a
+// file, fsync'd) before the first upstream call, the outcome after the
+// answer; both carry the request id. An intent without an outcome is a call
+// whose result nobody saw: check it upstream.
+const (
+	PhaseIntent  = "intent"
+	PhaseOutcome = "outcome"
+)
+
+// Outcomes of a call.
+const (
+	Succeeded = "succeeded"
+	Failed    = "failed"
+	// Replayed is an Idempotency-Key repeat answered from the store, with no
+	// upstream call.
+	Replayed = "replayed"
+	// Unknown means the upstream may or may not have done it: the sidecar
+	// was cut off (shutdown) or the upstream's answer was lost.
+	Unknown = "unknown"
+)
+
+// Event is one phase of an audited action.
 type Event struct {
 	Time      time.Time      `json:"time"`
+	Phase     string         `json:"phase"`
 	RequestID string         `json:"requestId"`
 	Action    string         `json:"action"`
 	Profile   string         `json:"profile,omitempty"`
 	Targets   map[string]any `json:"targets,omitempty"`
 	Caller    string         `json:"caller,omitempty"` // API key id, never the key
 	Actor     string         `json:"actor,omitempty"`  // the X-Tokenwarden-Actor header
-	// Outcome is "succeeded", "failed" or "replayed" (an Idempotency-Key
-	// repeat answered from the store without an upstream call).
-	Outcome          string `json:"outcome"`
-	Status           int    `json:"status"`
+	// Outcome, Status and what follows are set on outcome events only.
+	Outcome          string `json:"outcome,omitempty"`
+	Status           int    `json:"status,omitempty"`
 	Problem          string `json:"problem,omitempty"`
 	UpstreamStatus   int    `json:"upstreamStatus,omitempty"`
 	UpstreamAttempts int    `json:"upstreamAttempts,omitempty"`

@@ -45,6 +45,7 @@ type Config struct {
 	Redis *Redis
 	Audit Audit
 	TLS   *TLS
+	HTTP  HTTP
 	// SecretFiles are the files the {"file"} references name, sorted: the
 	// files a running sidecar watches to reload profiles (Watch).
 	SecretFiles []string
@@ -57,6 +58,12 @@ type Redis struct {
 	TokenKey secret.Value
 }
 
+// HTTP names the browser origins and host names the sidecar answers.
+type HTTP struct {
+	AllowedOrigins []string `json:"allowedOrigins"`
+	AllowedHosts   []string `json:"allowedHosts"`
+}
+
 // Limits bound time and resources.
 type Limits struct {
 	ConnectTimeout           Duration `json:"connectTimeout"`
@@ -64,6 +71,10 @@ type Limits struct {
 	MaxConcurrentPerUpstream int      `json:"maxConcurrentPerUpstream"`
 	MaxBodyBytes             int64    `json:"maxBodyBytes"`
 	ShutdownGrace            Duration `json:"shutdownGrace"`
+	ReadHeaderTimeout        Duration `json:"readHeaderTimeout"`
+	ReadTimeout              Duration `json:"readTimeout"`
+	IdleTimeout              Duration `json:"idleTimeout"`
+	MaxConnections           int      `json:"maxConnections"`
 	Retry                    struct {
 		MaxAttempts int      `json:"maxAttempts"`
 		BaseDelay   Duration `json:"baseDelay"`
@@ -138,6 +149,7 @@ type file struct {
 	} `json:"redis"`
 	Audit Audit `json:"audit"`
 	TLS   *TLS  `json:"tls"`
+	HTTP  HTTP  `json:"http"`
 }
 
 // ref points at a secret: an environment variable or a file.
@@ -190,7 +202,7 @@ func Parse(schemas *action.SchemaSet, doc []byte, env Env) (*Config, []action.Fi
 	if err := json.Unmarshal(canonical, &f); err != nil {
 		return nil, []action.FieldError{{Field: "config", Message: "passed its schema but not its Go type: " + err.Error()}}
 	}
-	cfg := &Config{Listen: f.Listen, Limits: f.Limits, Idempotency: f.Idempotency.Idempotency, Audit: f.Audit, TLS: f.TLS,
+	cfg := &Config{Listen: f.Listen, Limits: f.Limits, Idempotency: f.Idempotency.Idempotency, Audit: f.Audit, TLS: f.TLS, HTTP: f.HTTP,
 		Destinations: upstream.Destinations{Allow: f.Destinations.Allow, AllowLoopback: f.Destinations.AllowLoopback},
 		Profiles:     map[string]action.Profile{}}
 	if err := cfg.Destinations.Validate(); err != nil {

@@ -226,8 +226,13 @@ func (w *world) scrape() string {
 	return string(b)
 }
 
-// auditEvents parses the audit lines written so far.
-func (w *world) auditEvents() []audit.Event {
+// auditEvents parses the outcome events written so far (each mutating call
+// that reached its upstream also has an intent event before it; see
+// auditPhase).
+func (w *world) auditEvents() []audit.Event { return w.auditPhase(audit.PhaseOutcome) }
+
+// auditPhase parses the audit events of one phase written so far.
+func (w *world) auditPhase(phase string) []audit.Event {
 	var out []audit.Event
 	for _, line := range strings.Split(strings.TrimSpace(w.audits.String()), "\n") {
 		if line == "" {
@@ -237,7 +242,9 @@ func (w *world) auditEvents() []audit.Event {
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			w.t.Fatalf("audit line %q: %v", line, err)
 		}
-		out = append(out, e)
+		if e.Phase == phase {
+			out = append(out, e)
+		}
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokenwarden/tokenwarden/sidecar/audit"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/faults"
 	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
@@ -28,8 +29,9 @@ func TestRevokeRetriesTwo503sThenSucceedsOnce(t *testing.T) {
 	if w.pbxInj.Requests("POST", revokePath) != 3 || len(retries) != 2 || retries[0].Reason != "HTTP 503" {
 		t.Fatalf("requests %d retries %+v", w.pbxInj.Requests("POST", revokePath), retries)
 	}
-	if ev := w.auditEvents(); len(ev) != 1 || ev[0].UpstreamStatus != 204 || ev[0].Outcome != "succeeded" {
-		t.Fatalf("audit %+v", ev)
+	ev, in := w.auditEvents(), w.auditPhase(audit.PhaseIntent)
+	if len(ev) != 1 || ev[0].UpstreamStatus != 204 || ev[0].Outcome != "succeeded" || len(in) != 1 || in[0].RequestID != ev[0].RequestID {
+		t.Fatalf("audit %+v, intents %+v", ev, in)
 	}
 }
 

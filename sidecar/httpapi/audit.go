@@ -23,10 +23,14 @@ var saneActor = regexp.MustCompile(`^[\p{L}\p{N} ._:@/#+-]{1,128}$`)
 // schema forgot x-secret.
 var secretName = regexp.MustCompile(`(?i)(secret|password|passphrase|token|apikey|credential)$`)
 
-// Audit writes one event per mutating action call (schema x-mutating),
-// after it finishes, to sink. The event names the target fields of the
-// input, with secret fields replaced by a fingerprint; nothing else of the
-// request is recorded. A failing sink is logged, never hidden.
+// Audit writes ahead: for every mutating action call (schema x-mutating)
+// an intent event once the request is valid and before the first upstream
+// call (the registry calls the hook this installs), and an outcome event
+// with the same request id after the answer. An intent that cannot be
+// written stops the call before anything is sent (503 audit-unavailable);
+// a failing outcome write is logged, never hidden. Events name the target
+// fields of the input, secret fields replaced by a fingerprint; nothing else
+// of the request is recorded.
 func Audit(reg *action.Registry, sink audit.Sink) func(http.Handler) http.Handler {
 	secretFields := map[string]map[string]bool{}
 	for _, d := range reg.Actions() {
@@ -46,17 +50,28 @@ func Audit(reg *action.Registry, sink audit.Sink) func(http.Handler) http.Handle
 				writeProblem(w, r, err)
 				return
 			}
+			base := audit.Event{RequestID: RequestIDFrom(r.Context()), Action: id, Caller: CallerFrom(r.Context())}
+			if actor := r.Header.Get(ActorHeader); saneActor.MatchString(actor) {
+				base.Actor = actor
+			}
 			ctx, trace := upstream.WithTrace(r.Context())
 			parsed := &parsedEnvelope{}
 			ctx = context.WithValue(ctx, parsedEnvelopeKey{}, parsed)
+			ctx = action.WithIntent(ctx, func(ctx context.Context, in action.Intent) error {
+				e := base
+				e.Time, e.Phase = time.Now().UTC(), audit.PhaseIntent
+				e.Profile, e.Targets = in.Profile, targets(in.Input, secretFields[id])
+				if err := sink.Write(e); err != nil {
+					LogFrom(ctx).Error("audit intent not written; the action was not run", "error", err.Error(), "action", id)
+					return err
+				}
+				return nil
+			})
 			rec := newCapture(w, 64<<10)
 			next.ServeHTTP(rec, r.WithContext(ctx))
 
-			e := audit.Event{Time: time.Now().UTC(), RequestID: RequestIDFrom(r.Context()), Action: id,
-				Caller: CallerFrom(r.Context()), Status: rec.code(), Outcome: "succeeded"}
-			if actor := r.Header.Get(ActorHeader); saneActor.MatchString(actor) {
-				e.Actor = actor
-			}
+			e := base
+			e.Time, e.Phase, e.Status, e.Outcome = time.Now().UTC(), audit.PhaseOutcome, rec.code(), audit.Succeeded
 			if parsed.ok {
 				e.Profile = parsed.env.Profile
 				e.Targets = targets(parsed.env.Input, secretFields[id])
@@ -65,18 +80,21 @@ func Audit(reg *action.Registry, sink audit.Sink) func(http.Handler) http.Handle
 			e.UpstreamStatus, e.UpstreamAttempts = sum.LastStatus, sum.Attempts
 			switch {
 			case w.Header().Get(ReplayedHeader) == "true":
-				e.Outcome = "replayed"
+				e.Outcome = audit.Replayed
 			case e.Status >= 300:
-				e.Outcome = "failed"
+				e.Outcome = audit.Failed
 				var p struct {
 					Type string `json:"type"`
 				}
 				if json.Unmarshal(rec.body.Bytes(), &p) == nil {
 					e.Problem = p.Type
 				}
+				if e.Problem == action.ProblemBase+string(action.KindOutcomeUnknown) {
+					e.Outcome = audit.Unknown
+				}
 			}
 			if err := sink.Write(e); err != nil {
-				LogFrom(r.Context()).Error("audit event not written", "error", err.Error(), "action", id)
+				LogFrom(r.Context()).Error("audit outcome not written", "error", err.Error(), "action", id)
 			}
 		})
 	}

@@ -98,6 +98,7 @@ func TestAuditThroughTheRouterNamesTargets(t *testing.T) {
 	// The profile is unknown, so the action fails validation and nothing
 	// is sent upstream; the attempt is still audited with its targets.
 	req := httptest.NewRequest(http.MethodPost, "/v1/actions/threecx.revokeSecurityToken", strings.NewReader(`{"profile":"nosuch","input":{"id":42}}`))
+	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusUnprocessableEntity || len(sink.events) != 1 {

@@ -216,6 +216,7 @@ func TestNoSecretInLogsOrProblems(t *testing.T) {
 	} {
 		for _, id := range []string{"threecx.listRefreshTokens", "threecx.revokeSecurityToken", "threecx.generateAppToken"} {
 			req, _ := http.NewRequest(http.MethodPost, s.url+"/v1/actions/"+id, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)

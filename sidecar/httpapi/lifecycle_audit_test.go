@@ -67,10 +67,20 @@ func TestDryRunsAndVerificationsAreAudited(t *testing.T) {
 	}
 	sink.mu.Lock()
 	defer sink.mu.Unlock()
-	if len(sink.all) != 3 {
-		t.Fatalf("%d events, want 3: %+v", len(sink.all), sink.all)
+	// Each call wrote its intent before going upstream, then its outcome.
+	var outcomes []audit.Event
+	for i, e := range sink.all {
+		if want := []string{audit.PhaseIntent, audit.PhaseOutcome}[i%2]; e.Phase != want {
+			t.Fatalf("event %d is %q, want %q: %+v", i, e.Phase, want, sink.all)
+		}
+		if e.Phase == audit.PhaseOutcome {
+			outcomes = append(outcomes, e)
+		}
 	}
-	dry, ok, bad := sink.all[0], sink.all[1], sink.all[2]
+	if len(outcomes) != 3 {
+		t.Fatalf("%d outcome events, want 3: %+v", len(outcomes), sink.all)
+	}
+	dry, ok, bad := outcomes[0], outcomes[1], outcomes[2]
 	if dry.Targets["dryRun"] != true || dry.Outcome != "succeeded" {
 		t.Errorf("dry run event %+v", dry)
 	}

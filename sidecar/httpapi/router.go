@@ -46,6 +46,13 @@ type Options struct {
 	Actions ActionObserver
 	// Metrics, when set, is served at GET /metrics.
 	Metrics http.Handler
+	// AllowedOrigins are the browser origins ("https://flows.example.com")
+	// whose pages may call the sidecar; requests from any other are 403.
+	AllowedOrigins []string
+	// LoopbackOnly says the listener only accepts local callers: the Host
+	// header must then be a loopback name or one of AllowedHosts (421).
+	LoopbackOnly bool
+	AllowedHosts []string
 	// MetricsMiddleware guards /metrics: the caller-key check when metrics
 	// need the key, nothing when anyone who reaches the listener may scrape.
 	MetricsMiddleware []func(http.Handler) http.Handler
@@ -67,6 +74,10 @@ func New(o Options) (http.Handler, error) {
 
 	r := chi.NewRouter()
 	r.Use(RequestID, AccessLog(o.Logger), Recoverer(o.Logger))
+	if o.LoopbackOnly {
+		r.Use(CheckHost(o.AllowedHosts))
+	}
+	r.Use(CheckOrigin(o.AllowedOrigins), RequireJSON)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, action.NewProblem(action.KindUnknownAction, "no route %s %s; see GET /openapi.json", r.Method, r.URL.Path))
 	})

@@ -44,6 +44,7 @@ func TestFleetRedisGoneIsSaidPlainly(t *testing.T) {
 	// The sidecar notices on its next ping (every 5 s) or on the first
 	// request that needs Redis, whichever comes first.
 	req, _ := http.NewRequest(http.MethodPost, url+"/v1/actions/oauth.revokeToken", strings.NewReader(`{"connection": {}, "input": {}}`))
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", "k-1")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -13,9 +13,11 @@ import (
 )
 
 // apiMiddleware builds the /v1 middleware from the configuration, outside
-// in: caller API key, in-flight tracking, audit, Idempotency-Key store. The
-// closers release the audit file and the Redis connection.
-func apiMiddleware(ctx context.Context, rt *runtime, stdout io.Writer) ([]func(http.Handler) http.Handler, *httpapi.InFlight, []io.Closer, error) {
+// in: caller API key, in-flight tracking, audit, the shutdown drain,
+// Idempotency-Key store. The drain sits inside the audit so a call it cuts
+// off at the shutdown deadline still gets its outcome event. The closers
+// release the audit file and the Redis connection.
+func apiMiddleware(ctx context.Context, rt *runtime, stdout io.Writer, drain *httpapi.Drain) ([]func(http.Handler) http.Handler, *httpapi.InFlight, []io.Closer, error) {
 	cfg := rt.cfg
 	var mw []func(http.Handler) http.Handler
 	var closers []io.Closer
@@ -38,6 +40,8 @@ func apiMiddleware(ctx context.Context, rt *runtime, stdout io.Writer) ([]func(h
 		rt.audit = lines
 		mw = append(mw, httpapi.Audit(rt.reg, lines))
 	}
+
+	mw = append(mw, drain.Middleware)
 
 	var store idempotency.Store = idempotency.NewMemory(cfg.Idempotency.Retention.Std(), cfg.Idempotency.MaxEntries, cfg.Idempotency.MaxBytes)
 	// A claim outlives any one call, so a sidecar that dies mid-call frees

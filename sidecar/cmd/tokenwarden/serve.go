@@ -15,7 +15,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tokenwarden/tokenwarden/sidecar/config"
+	"github.com/tokenwarden/tokenwarden/sidecar/connguard"
 	"github.com/tokenwarden/tokenwarden/sidecar/httpapi"
 )
 
@@ -57,7 +60,8 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 		fmt.Fprintln(stderr, "tokenwarden:", err)
 		return 2
 	}
-	mw, inFlight, closers, err := apiMiddleware(ctx, rt, stdout)
+	drain := httpapi.NewDrain()
+	mw, inFlight, closers, err := apiMiddleware(ctx, rt, stdout, drain)
 	if err != nil {
 		printStartupError(stderr, err)
 		return 1
@@ -70,7 +74,8 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 	startSecretReload(ctx, rt, *configPath, logger)
 
 	opts := httpapi.Options{Registry: rt.reg, Logger: logger, Ready: &atomic.Bool{}, Version: version,
-		MaxBodyBytes: cfg.Limits.MaxBodyBytes, Middleware: mw, Actions: rt.metrics, Degraded: rt.degraded}
+		MaxBodyBytes: cfg.Limits.MaxBodyBytes, Middleware: mw, Actions: rt.metrics, Degraded: rt.degraded,
+		AllowedOrigins: cfg.HTTP.AllowedOrigins, AllowedHosts: cfg.HTTP.AllowedHosts, LoopbackOnly: isLoopback(addr)}
 	if serveMetrics {
 		opts.Metrics = rt.metrics.Handler()
 		if key := requireKey(rt); needKey && key != nil {
@@ -93,11 +98,13 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 		fmt.Fprintln(stderr, "tokenwarden:", err)
 		return 1
 	}
-	ln, err := net.Listen("tcp", addr)
+	raw, err := net.Listen("tcp", addr)
 	if err != nil {
 		fmt.Fprintln(stderr, "tokenwarden:", err)
 		return 1
 	}
+	guard := guardConnections(raw, cfg.Limits.MaxConnections, rt.metrics.Registerer())
+	var ln net.Listener = guard
 	scheme := "http"
 	if cfg.TLS != nil {
 		tlsCfg, err := listenerTLS(cfg.TLS)
@@ -108,8 +115,12 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 		}
 		ln, scheme = tls.NewListener(ln, tlsCfg), "https"
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	// No WriteTimeout: an action may wait on its upstream for requestTimeout
+	// and the drain answers what is left at shutdown. ReadTimeout bounds
+	// the request body, and the connection cap what slow clients can hold.
+	l := cfg.Limits
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: l.ReadHeaderTimeout.Std(), ReadTimeout: l.ReadTimeout.Std(),
+		IdleTimeout: l.IdleTimeout.Std(), ConnState: guard.ConnState, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	opts.Ready.Store(true)
@@ -127,25 +138,32 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 		return 1
 	case <-ctx.Done():
 	}
-	return shutdown(srv, errc, opts.Ready, inFlight, cfg.Limits.ShutdownGrace.Std(), logger, stderr)
+	return shutdown(srv, errc, opts.Ready, inFlight, drain, cfg.Limits.ShutdownGrace.Std(), logger, stderr)
 }
 
-// shutdown stops accepting, lets in-flight actions finish within grace, and
-// names every action it had to cut off: their outcome upstream is unknown,
-// so whoever runs the flows must check them.
-func shutdown(srv *http.Server, errc chan error, ready *atomic.Bool, inFlight *httpapi.InFlight, grace time.Duration, logger *slog.Logger, stderr io.Writer) int {
+// shutdown stops accepting and lets in-flight actions finish within grace.
+// The ones still running then are answered 503 outcome-unknown (their
+// audit outcome says so) and named in the log: whoever runs the flows must
+// check them upstream.
+func shutdown(srv *http.Server, errc chan error, ready *atomic.Bool, inFlight *httpapi.InFlight, drain *httpapi.Drain, grace time.Duration, logger *slog.Logger, stderr io.Writer) int {
 	ready.Store(false)
 	logger.Info("shutting down", "grace_seconds", grace.Seconds(), "in_flight", len(inFlight.Snapshot()))
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		cut := inFlight.Snapshot()
+		drain.Cut()
+		// The answers and outcome events of the cut-off calls take a moment
+		// to be written; a stuck client write must not hold the exit.
+		for deadline := time.Now().Add(5 * time.Second); len(inFlight.Snapshot()) > 0 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
 		ids := make([]string, len(cut))
 		actions := make([]string, len(cut))
 		for i, c := range cut {
 			ids[i], actions[i] = c.RequestID, c.Action
 		}
-		logger.Error("actions cut off at the shutdown deadline; their outcome upstream is unknown",
+		logger.Error("actions cut off at the shutdown deadline and answered 503 outcome-unknown; their outcome upstream is unknown",
 			"count", len(cut), "request_ids", ids, "actions", actions, "grace_seconds", grace.Seconds())
 		_ = srv.Close()
 		return 1
@@ -156,6 +174,18 @@ func shutdown(srv *http.Server, errc chan error, ready *atomic.Bool, inFlight *h
 	}
 	logger.Info("shut down cleanly")
 	return 0
+}
+
+// guardConnections caps the connections served at once and counts the
+// clients cut off by the read timeouts, and the connections open.
+func guardConnections(ln net.Listener, max int, reg prometheus.Registerer) *connguard.Listener {
+	slow := prometheus.NewCounter(prometheus.CounterOpts{Name: "tokenwarden_http_slow_clients_total",
+		Help: "Connections cut off because the request (headers or body) did not arrive within readHeaderTimeout/readTimeout."})
+	g := connguard.New(ln, max, slow.Inc)
+	open := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tokenwarden_http_connections_open",
+		Help: "Connections being served (at most limits.maxConnections)."}, func() float64 { return float64(g.Open()) })
+	reg.MustRegister(slow, open)
+	return g
 }
 
 // listenerTLS serves HTTPS and, with a client CA, requires every caller to

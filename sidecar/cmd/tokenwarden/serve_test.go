@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -117,12 +118,18 @@ func TestKeysGuardTheAPIButNotHealth(t *testing.T) {
 	resp.Body.Close()
 }
 
-// SIGTERM with an action stuck upstream: serve waits the grace period,
-// then names the action it cut off.
-func TestShutdownReportsCutOffActions(t *testing.T) {
+// SIGTERM with an action stuck upstream: serve waits the grace period, then
+// answers the caller 503 outcome-unknown, writes the outcome event saying so
+// beside the intent written before the call, and names the action in the log.
+func TestShutdownAnswersCutOffActions(t *testing.T) {
 	arrived := make(chan struct{}, 1)
 	release := make(chan struct{})
 	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/connect/token" {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"access_token": "at", "token_type": "Bearer", "expires_in": 3600}`))
+			return
+		}
 		arrived <- struct{}{}
 		select {
 		case <-r.Context().Done():
@@ -131,22 +138,40 @@ func TestShutdownReportsCutOffActions(t *testing.T) {
 	}))
 	defer hung.Close()
 	defer close(release)
+	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
 	url, stop, errOut := startServe(t, map[string]any{
 		"destinations": map[string]any{"allowLoopback": true},
+		"audit":        map[string]any{"sink": "file", "path": auditPath},
 		"limits":       map[string]any{"shutdownGrace": "50ms", "retry": map[string]any{"maxAttempts": 1}},
 		"profiles": map[string]any{"pbx": map[string]any{"provider": "threecx", "connection": map[string]any{
 			"baseUrl": hung.URL, "clientId": "svc", "clientSecret": map[string]any{"env": "TW_TEST_PBX_SECRET"}}}},
 	}, map[string]string{"TW_TEST_PBX_SECRET": "pbx-secret-value"})
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	answered := make(chan answer, 1)
 	go func() {
 		req, _ := http.NewRequest(http.MethodPost, url+"/v1/actions/threecx.revokeSecurityToken", strings.NewReader(`{"profile": "pbx", "input": {"id": 5}}`))
+		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Request-Id", "stuck-request-1")
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			answered <- answer{err: err}
+			return
 		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		answered <- answer{status: resp.StatusCode, body: string(b)}
 	}()
 	<-arrived
 	if code := stop(); code != 1 {
 		t.Fatalf("exit %d", code)
+	}
+	a := <-answered
+	if a.err != nil || a.status != 503 || !strings.Contains(a.body, "/problems/outcome-unknown") {
+		t.Fatalf("the cut-off caller got %d %q (%v)", a.status, a.body, a.err)
 	}
 	var report map[string]any
 	for _, line := range strings.Split(errOut.String(), "\n") {
@@ -158,9 +183,35 @@ func TestShutdownReportsCutOffActions(t *testing.T) {
 	if report["count"] != float64(1) || len(ids) != 1 || ids[0] != "stuck-request-1" {
 		t.Fatalf("report %v in:\n%s", report, errOut.String())
 	}
+	events := readAudit(t, auditPath)
+	if len(events) != 2 || events[0]["phase"] != "intent" || events[1]["phase"] != "outcome" ||
+		events[1]["requestId"] != "stuck-request-1" || events[1]["outcome"] != "unknown" || events[1]["status"] != float64(503) {
+		t.Fatalf("audit events %v", events)
+	}
 	if strings.Contains(errOut.String(), "pbx-secret-value") {
 		t.Fatal("the profile secret reached the log")
 	}
+}
+
+func readAudit(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if line == "" {
+			continue
+		}
+		var e map[string]any
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			// A SIGKILL can cut the last line short; it was never fsync'd.
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 func TestMutualTLSListener(t *testing.T) {
