@@ -7,15 +7,17 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/nexusemu"
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/oauthdemo"
 )
 
-// The demo prints the tokens its OAuth servers issued at start, and how to
-// ask each server whether a token is still active. The tests read them
-// from the banner, as a user would copy them.
+// The demo lists the tokens its OAuth servers issued at start at GET
+// /v1/demo/tokens, and each server's demo connection says where to ask
+// whether a token is still active (the banner prints the same commands for
+// people).
 
 type tokenPair struct{ access, refresh string }
 
@@ -25,36 +27,28 @@ type oauthServer struct {
 	user, pass    string // Basic credentials for introspection, if any
 }
 
-var (
-	pairLine       = regexp.MustCompile(`^\s+access (\S+)\s+refresh (\S+)\s*$`)
-	introspectLine = regexp.MustCompile(`curl -s (?:-u (\S+):(\S+) )?-d token=\S+ (\S+)`)
-)
-
-// demoOAuthServers reads the banner: each server's section starts with a
-// line naming it and ending in "demo tokens:".
-func demoOAuthServers(banner string) map[string]*oauthServer {
+func demoOAuthServers() (map[string]*oauthServer, error) {
+	var tokens map[string][]map[string]string
+	if err := getJSON("/v1/demo/tokens", &tokens); err != nil {
+		return nil, err
+	}
 	servers := map[string]*oauthServer{}
-	var cur *oauthServer
-	for _, line := range strings.Split(banner, "\n") {
-		switch {
-		case strings.HasSuffix(line, "demo tokens:"):
-			key := "oauth"
-			if strings.Contains(line, "Nexus") {
-				key = "nexus"
-			}
-			cur = &oauthServer{}
-			servers[key] = cur
-		case cur == nil:
-		case pairLine.MatchString(line):
-			m := pairLine.FindStringSubmatch(line)
-			cur.tokens = append(cur.tokens, tokenPair{m[1], m[2]})
-		case introspectLine.MatchString(line):
-			m := introspectLine.FindStringSubmatch(line)
-			cur.user, cur.pass, cur.introspectURL = m[1], m[2], m[3]
-			cur = nil
+	if c := env.connections["oauth"]; c != nil {
+		id, _ := c["clientId"].(string)
+		secret, _ := c["clientSecret"].(string)
+		issuer, _ := c["issuer"].(string)
+		servers["oauth"] = &oauthServer{introspectURL: strings.TrimRight(issuer, "/") + oauthdemo.IntrospectPath, user: id, pass: secret}
+	}
+	if c := env.connections["nexus"]; c != nil {
+		base, _ := c["baseUrl"].(string)
+		servers["nexus"] = &oauthServer{introspectURL: strings.TrimRight(base, "/") + nexusemu.IntrospectPath}
+	}
+	for key, s := range servers {
+		for _, t := range tokens[key] {
+			s.tokens = append(s.tokens, tokenPair{t["accessToken"], t["refreshToken"]})
 		}
 	}
-	return servers
+	return servers, nil
 }
 
 func (s *oauthServer) active(token string) (bool, error) {
@@ -85,14 +79,13 @@ func oauthWorkflows() ([]workflow, error) {
 	if _, ok := env.connections["oauth"]; !ok {
 		return nil, nil
 	}
-	banner, err := os.ReadFile(env.sidecarLog)
-	if err != nil {
+	var err error
+	if env.oauth, err = demoOAuthServers(); err != nil {
 		return nil, err
 	}
-	env.oauth = demoOAuthServers(string(banner))
 	for _, key := range []string{"oauth", "nexus"} {
-		if s := env.oauth[key]; s == nil || len(s.tokens) < 3 || s.introspectURL == "" {
-			return nil, fmt.Errorf("the demo banner should list three %s token pairs and an introspection command: %+v", key, s)
+		if s := env.oauth[key]; s == nil || len(s.tokens) < 3 {
+			return nil, fmt.Errorf("GET /v1/demo/tokens should list three %s token pairs: %+v", key, s)
 		}
 	}
 	revoke := func(token, hint string) map[string]any {

@@ -81,7 +81,7 @@ var credentialOf = map[string]struct{ typ, provider string }{
 
 // Demo connections are keyed by provider, except those of another dialect
 // of a provider, which use that provider's credential type.
-var dialectOf = map[string]string{"nexus": "oauth"}
+var dialectOf = map[string]string{"nexus": "oauth", "github": "oauth", "slack": "oauth"}
 
 func providerOf(connection string) string {
 	if p, ok := dialectOf[connection]; ok {

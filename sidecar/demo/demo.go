@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/appgateemu"
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/githubemu"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/nexusemu"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/oauthdemo"
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/slackemu"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/threecxemu"
 )
 
@@ -33,6 +35,10 @@ type Upstreams struct {
 	Appgate *appgateemu.Emulator
 	OAuth   *oauthdemo.Demo
 	Nexus   *nexusemu.Server
+	GitHub  *githubemu.Server
+	Slack   *slackemu.Server
+	// tokens are the demo tokens by connection key (see Tokens).
+	tokens  map[string][]map[string]string
 	servers []*http.Server
 }
 
@@ -45,7 +51,7 @@ type Example struct {
 
 // Start runs every emulator on its own loopback port.
 func Start() (*Upstreams, error) {
-	u := &Upstreams{Connections: map[string]any{}, Try: map[string]any{}}
+	u := &Upstreams{Connections: map[string]any{}, Try: map[string]any{}, tokens: map[string][]map[string]string{}}
 	u.ThreeCX = threecxemu.New(threecxemu.Options{})
 	base, err := u.serve(u.ThreeCX)
 	if err != nil {
@@ -67,6 +73,10 @@ func Start() (*Upstreams, error) {
 	u.Try["appgate.listOnboardedDevices"] = map[string]any{"filterBy": map[string]string{"providerName": "ldap"}, "orderBy": "lastSeenAt", "descending": true}
 	u.Try["appgate.revokeDeviceTokens"] = map[string]any{"distinguishedNameFilter": "CN=alice,OU=ldap", "revocationReason": "Laptop reported stolen"}
 	if err := u.startOAuth(); err != nil {
+		u.Close(context.Background())
+		return nil, err
+	}
+	if err := u.startPlatforms(); err != nil {
 		u.Close(context.Background())
 		return nil, err
 	}

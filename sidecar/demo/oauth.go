@@ -29,6 +29,7 @@ func (u *Upstreams) startOAuth() error {
 	u.Try["oauth.revokeToken"] = map[string]any{"token": d.Tokens[0].AccessToken, "tokenTypeHint": "access_token"}
 	u.Notes = append(u.Notes, "OAuth (RFC 7009, ory/fosite) demo tokens:")
 	for _, t := range d.Tokens {
+		u.tokens["oauth"] = append(u.tokens["oauth"], map[string]string{"accessToken": t.AccessToken, "refreshToken": t.RefreshToken})
 		u.Notes = append(u.Notes, "  access "+t.AccessToken+"  refresh "+t.RefreshToken)
 	}
 	u.Notes = append(u.Notes, "  see whether one is still active (RFC 7662 introspection):",
@@ -49,6 +50,7 @@ func (u *Upstreams) startOAuth() error {
 	var first string
 	for range demoTokens {
 		access, refresh := u.Nexus.IssuePair(clientID)
+		u.tokens["nexus"] = append(u.tokens["nexus"], map[string]string{"accessToken": access, "refreshToken": refresh})
 		if first == "" {
 			first = access
 		}

@@ -29,6 +29,9 @@ type Options struct {
 	// DemoStats, when set, is served at GET /v1/demo/stats: counters of the
 	// demo emulators, so an end-to-end run can prove a sign-in was reused.
 	DemoStats func() map[string]any
+	// DemoTokens, when set, is served at GET /v1/demo/tokens: every token the
+	// demo upstreams issued at start, by connection key.
+	DemoTokens func() map[string]any
 	// Middleware is applied to the /v1 API routes after the built-in
 	// middleware (caller authentication and the like plug in here).
 	Middleware []func(http.Handler) http.Handler
@@ -101,6 +104,11 @@ func New(o Options) (http.Handler, error) {
 		if o.DemoConnections != nil {
 			r.Get("/demo/connections", func(w http.ResponseWriter, r *http.Request) {
 				writeJSON(w, http.StatusOK, o.DemoConnections)
+			})
+		}
+		if o.DemoTokens != nil {
+			r.Get("/demo/tokens", func(w http.ResponseWriter, r *http.Request) {
+				writeJSON(w, http.StatusOK, o.DemoTokens())
 			})
 		}
 		if o.DemoStats != nil {

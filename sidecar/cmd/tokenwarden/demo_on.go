@@ -22,6 +22,7 @@ func startDemo() (*demoEnv, error) {
 	return &demoEnv{
 		connections: u.Connections,
 		stats:       u.Stats,
+		tokens:      u.Tokens,
 		banner:      func(w io.Writer, addr string) { printDemoBanner(w, addr, u) },
 		close:       func() { u.Close(context.Background()) },
 	}, nil

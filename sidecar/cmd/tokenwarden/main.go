@@ -21,7 +21,7 @@ const usage = `tokenwarden: revoke and rotate credentials from workflows.
 
 Usage:
   tokenwarden serve [--listen ADDR]     serve the action API (default 127.0.0.1:8787)
-  tokenwarden demo  [--listen ADDR]     serve, plus built-in 3CX/Appgate/OAuth emulators with demo data
+  tokenwarden demo  [--listen ADDR]     serve, plus built-in 3CX/Appgate/OAuth/GitHub/Slack emulators with demo data
   tokenwarden call ACTION --connection FILE --input JSON|@FILE
                                         run one action and print the API's JSON (exit 1 on failure)
   tokenwarden actions                   list the actions

@@ -84,6 +84,7 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 		defer upstreams.close()
 		opts.DemoConnections = upstreams.connections
 		opts.DemoStats = upstreams.stats
+		opts.DemoTokens = upstreams.tokens
 	}
 	handler, err := httpapi.New(opts)
 	if err != nil {
@@ -209,6 +210,7 @@ func firstOf(vals ...string) string {
 type demoEnv struct {
 	connections map[string]any
 	stats       func() map[string]any
+	tokens      func() map[string]any
 	banner      func(w io.Writer, addr string)
 	close       func()
 }

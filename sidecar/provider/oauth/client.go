@@ -137,6 +137,13 @@ func Fingerprint(token string) string {
 // Revoke asks the server to revoke the token. Success means the server
 // answered 2xx, which RFC 7009 also gives for tokens it does not know.
 func (c *Client) Revoke(ctx context.Context, req Request) (*Result, error) {
+	if d, ok := ownDialects[c.conn.Dialect]; ok { // GitHub, Slack: not RFC 7009
+		out, err := d.revoke(ctx, c, req, false)
+		if err != nil {
+			return nil, err
+		}
+		return out.Result, nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	// Revoking twice is harmless, so the upstream client may retry resets,
@@ -206,11 +213,14 @@ func (c *Client) Revoke(ctx context.Context, req Request) (*Result, error) {
 // unknown tokens, so success means the endpoint and the credentials work,
 // and nothing real is touched.
 func (c *Client) Test(ctx context.Context) error {
+	if d, ok := ownDialects[c.conn.Dialect]; ok {
+		return d.test(ctx, c)
+	}
 	b := make([]byte, 24)
 	if _, err := rand.Read(b); err != nil {
 		return err
 	}
-	_, err := c.Revoke(ctx, Request{Token: "tokenwarden-connection-test-" + hex.EncodeToString(b)})
+	_, err := c.RevokeToken(ctx, Request{Token: "tokenwarden-connection-test-" + hex.EncodeToString(b)}, false)
 	return err
 }
 

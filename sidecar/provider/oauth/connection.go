@@ -38,13 +38,23 @@ const NexusRevokePath = "/api/rest/v3.0/oauth/revoke"
 // constraint (which fields each dialect and method needs); the registry
 // validates against it before a Connection is built.
 type Connection struct {
+	// Preset names the kind of server (presets.go); Dialect is its older
+	// spelling for rfc7009 and nexus, and after withDefaults the wire dialect.
+	Preset  string `json:"preset,omitempty"`
 	Dialect string `json:"dialect,omitempty"`
+	// Domain is the host of an Okta org, an Auth0 tenant or a Salesforce My
+	// Domain; AuthorizationServerID an Okta custom authorization server;
+	// Realm a Keycloak realm (below BaseURL).
+	Domain                string `json:"domain,omitempty"`
+	AuthorizationServerID string `json:"authorizationServerId,omitempty"`
+	Realm                 string `json:"realm,omitempty"`
 	// RevocationURL is the full endpoint URL.
 	RevocationURL string `json:"revocationUrl,omitempty"`
 	// Issuer is an RFC 8414 / OpenID issuer whose metadata names the
 	// revocation_endpoint (rfc7009 only).
 	Issuer string `json:"issuer,omitempty"`
-	// BaseURL is a Nexus server's address; NexusRevokePath is appended.
+	// BaseURL is a Nexus or Keycloak server's address, or GitHub's or
+	// Slack's API root when not the public one.
 	BaseURL string `json:"baseUrl,omitempty"`
 
 	ClientID         string       `json:"clientId"`
@@ -62,9 +72,7 @@ type Connection struct {
 // withDefaults fills what the schema defaults, for callers that build a
 // Connection in Go rather than through the registry.
 func (c Connection) withDefaults() Connection {
-	if c.Dialect == "" {
-		c.Dialect = DialectRFC7009
-	}
+	c = c.applyPreset()
 	if c.ClientAuthMethod == "" {
 		c.ClientAuthMethod = AuthClientSecretBasic
 	}

@@ -30,8 +30,11 @@ func (rfc7009) body(p *Connection, req Request) ([]byte, string) {
 		form.Set("client_secret", p.ClientSecret.Reveal())
 	case AuthNone, AuthTLSClient:
 		// Public and certificate-bound clients identify themselves in the
-		// body (RFC 6749 §3.2.1, RFC 8705 §2).
-		form.Set("client_id", p.ClientID)
+		// body (RFC 6749 §3.2.1, RFC 8705 §2); servers that authenticate
+		// nobody at revocation (Google, Salesforce) need no id.
+		if p.ClientID != "" {
+			form.Set("client_id", p.ClientID)
+		}
 	}
 	return []byte(form.Encode()), "application/x-www-form-urlencoded"
 }

@@ -6,8 +6,9 @@ import "context"
 type revokeTokenInput struct {
 	Token         string `json:"token"`
 	TokenTypeHint string `json:"tokenTypeHint,omitempty"`
+	DryRun        bool   `json:"dryRun,omitempty"`
 }
 
 func revokeToken(ctx context.Context, c *Client, in revokeTokenInput) (any, error) {
-	return c.Revoke(ctx, Request{Token: in.Token, TokenTypeHint: in.TokenTypeHint})
+	return c.RevokeToken(ctx, Request{Token: in.Token, TokenTypeHint: in.TokenTypeHint}, in.DryRun)
 }
