@@ -31,7 +31,9 @@ import (
 var hiddenInput = map[string]string{}
 
 // hiddenConnection lists connection fields no credential sends, each with why.
-var hiddenConnection = map[string]string{}
+var hiddenConnection = map[string]string{
+	"oauth connection.dialect": "the older spelling of preset: the credential sends preset (its field is still named dialect, so credentials saved with dialect rfc7009 or nexus keep their choice)",
+}
 
 // uiOnlyCredentialFields are credential fields that only steer the form or
 // the request to the sidecar; they never reach the connection object.
@@ -844,9 +846,11 @@ func checkCredential(c *credential, mapping map[string]any, s *schemaSet) []stri
 		bad("no connection mapping for %s in nodedefs/shared/connections.ts", provider)
 		return problems
 	}
-	props := map[string]*property{}
+	// A field may be defined more than once, each definition shown in other
+	// cases (the OAuth credential's base URL per preset).
+	props := map[string][]*property{}
 	for _, p := range c.Properties {
-		props[p.Name] = p
+		props[p.Name] = append(props[p.Name], p)
 	}
 	referenced := map[string]bool{}
 	reached := map[string]bool{}
@@ -877,20 +881,21 @@ func checkCredential(c *credential, mapping map[string]any, s *schemaSet) []stri
 			target := refs[len(refs)-1][1]
 			for _, r := range refs {
 				referenced[r[1]] = true
-				if p := props[r[1]]; p != nil && p.Type != "hidden" {
+				if ps := props[r[1]]; len(ps) > 0 && ps[0].Type != "hidden" {
 					target = r[1]
 				}
 			}
-			p := props[target]
-			if p == nil {
+			if len(props[target]) == 0 {
 				bad("connection.%s uses $credentials.%s, which the credential does not have", path, target)
 				continue
 			}
-			if !shownOnlyIn(p, "details") {
-				bad("%q fills connection.%s but is not shown only when %s is details (displayOptions.show.%s)", target, path, modeField, modeField)
-			}
-			for _, msg := range compatible(p, f, strings.Contains(expr, "undefined")) {
-				bad("%q → connection.%s: %s", target, path, msg)
+			for _, p := range props[target] {
+				if !shownOnlyIn(p, "details") {
+					bad("%q fills connection.%s but is not shown only when %s is details (displayOptions.show.%s)", target, path, modeField, modeField)
+				}
+				for _, msg := range compatible(p, f, strings.Contains(expr, "undefined")) {
+					bad("%q → connection.%s: %s", target, path, msg)
+				}
 			}
 		}
 	}
@@ -940,7 +945,7 @@ func shownOnlyIn(p *property, mode string) bool {
 // fields and a sidecar profile: a mode field defaulting to the connection
 // fields, a profile name shown only in profile mode, and a test request
 // whose members are the envelope's, the profile sent only in profile mode.
-func checkProfileMode(c *credential, props map[string]*property, referenced map[string]bool) []string {
+func checkProfileMode(c *credential, props map[string][]*property, referenced map[string]bool) []string {
 	var problems []string
 	bad := func(format string, args ...any) {
 		problems = append(problems, c.file+": "+fmt.Sprintf(format, args...))
@@ -951,7 +956,10 @@ func checkProfileMode(c *credential, props map[string]*property, referenced map[
 			bad("test request body member %q is not a member of the sidecar's request envelope (action.Envelope)", member)
 		}
 	}
-	mode := props[modeField]
+	var mode *property
+	if ps := props[modeField]; len(ps) == 1 {
+		mode = ps[0]
+	}
 	if mode == nil || mode.Type != "options" || mode.Default != "details" {
 		bad("needs an options field %q defaulting to \"details\"", modeField)
 	} else {
@@ -963,7 +971,10 @@ func checkProfileMode(c *credential, props map[string]*property, referenced map[
 			bad("field %q must offer exactly details and profile", modeField)
 		}
 	}
-	p := props[profileField]
+	var p *property
+	if ps := props[profileField]; len(ps) == 1 {
+		p = ps[0]
+	}
 	if p == nil || p.Type != "string" || !p.Required || !shownOnlyIn(p, "profile") {
 		bad("needs a required string field %q shown only when %s is profile", profileField, modeField)
 	}

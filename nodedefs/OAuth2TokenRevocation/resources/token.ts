@@ -68,4 +68,16 @@ export const tokenFields: INodeProperties[] = [
 			},
 		},
 	},
+	{
+		displayName: 'Dry Run',
+		name: 'dryRun',
+		type: 'boolean',
+		default: false,
+		displayOptions: { show: showForRevoke },
+		description:
+			"Whether to revoke nothing and only check the token, where the server's API can: GitHub's token check and Slack's test mode. Other presets refuse a dry run.",
+		routing: {
+			send: { type: 'body', property: 'input.dryRun' },
+		},
+	},
 ];
