@@ -1,6 +1,8 @@
-# Benchmarks: the production binary (as the container builds it: no demo
-# emulators) against in-process emulators on loopback. Prints a table;
-# writes bench-results/latest.json.
+# Benchmarks (docs/operations.md): the production binary (-tags nodemo, as
+# the container builds it), `tokenwarden emulators` from the full build, a
+# bare httputil.ReverseProxy and the load generator, each in its own
+# process; 3 interleaved rounds, medians and spread. Prints a table; writes
+# bench-results/latest.json with a "targets" list.
 .PHONY: bench
-bench: build-nodemo
-	$(GO) run ./sidecar/cmd/twbench --binary $(BIN)-nodemo --out bench-results/latest.json $(BENCHFLAGS)
+bench: build build-nodemo
+	$(GO) run ./sidecar/cmd/twbench --binary $(BIN)-nodemo --emulators $(BIN) --out bench-results/latest.json $(BENCHFLAGS)

@@ -28,11 +28,27 @@ import (
 )
 
 // hiddenInput lists action input fields no node property sends, each with why.
-var hiddenInput = map[string]string{}
+var hiddenInput = map[string]string{
+	"appgate.revokeDeviceTokens input.dryRun":  "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
+	"appgate.revokeDeviceTokens input.verify":  "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
+	"oauth.revokeToken input.introspectionUrl": "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
+	"oauth.revokeToken input.verify":           "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
+	"threecx.generateAppToken input.dryRun":    "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
+	"threecx.generateAppToken input.verify":    "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
+	"threecx.revokeSecurityToken input.dryRun": "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
+	"threecx.revokeSecurityToken input.verify": "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
+}
 
 // hiddenConnection lists connection fields no credential sends, each with why.
 var hiddenConnection = map[string]string{
 	"oauth connection.dialect": "the older spelling of preset: the credential sends preset (its field is still named dialect, so credentials saved with dialect rfc7009 or nexus keep their choice)",
+}
+
+// unofferedActions lists actions no node offers yet, each with why.
+var unofferedActions = map[string]string{
+	"oauth.introspectToken":         "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
+	"threecx.listServicePrincipals": "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
+	"threecx.revokeRefreshToken":    "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
 }
 
 // uiOnlyCredentialFields are credential fields that only steer the form or
@@ -514,7 +530,7 @@ func checkContract(p *pack, s *schemaSet) []string {
 		}
 	}
 	for id := range s.actions {
-		if !usedActions[id] {
+		if _, ok := unofferedActions[id]; !usedActions[id] && !ok {
 			bad("action %s is offered by no node", id)
 		}
 	}

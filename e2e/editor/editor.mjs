@@ -80,7 +80,12 @@ try {
 		const dialog = byTest('credential-edit-dialog');
 		await dialog.waitFor();
 		for (const [label, value] of Object.entries(n.fields)) {
-			const field = dialog.locator('[data-test-id="credential-connection-parameter"]').filter({ hasText: label }).first();
+			// The label exactly: "API Key" must not find "Sidecar API Key".
+			const exact = new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\*?\\s*$`);
+			const field = dialog
+				.locator('[data-test-id="credential-connection-parameter"]')
+				.filter({ has: page.locator('label, .n8n-input-label, [data-test-id="input-label"]').filter({ hasText: exact }) })
+				.first();
 			const input = field.locator('input, textarea').first();
 			await input.fill(String(value));
 		}
@@ -89,8 +94,8 @@ try {
 		await byTest('credential-save-button').click();
 		const ok = byTest('credentials-config-container-test-success');
 		const failed = dialog.locator('.el-alert, [role="alert"]').filter({ hasText: /./ });
-		await Promise.race([ok.waitFor(), failed.first().waitFor()]);
-		seen.credentialTested = (await ok.count()) > 0;
+		await Promise.race([ok.waitFor({ state: 'visible' }), failed.first().waitFor({ state: 'visible' })]);
+		seen.credentialTested = await ok.isVisible();
 		seen.testMessage = seen.credentialTested ? 'Connection tested successfully' : await failed.first().innerText();
 		await snap(`${n.search}-credential-tested`);
 		console.log(JSON.stringify(seen));

@@ -7,6 +7,7 @@ package action
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -52,7 +53,12 @@ func (e Env) withDefaults() Env {
 		e.Logger = slog.Default()
 	}
 	if e.SignIns == nil {
-		e.SignIns = upstream.NewLocalHolders(e.Now, 0)
+		// A sign-in gets the budget of the exchange it opens.
+		timeout := time.Duration(0)
+		if e.HTTP != nil {
+			timeout = e.HTTP.RequestTimeout()
+		}
+		e.SignIns = upstream.NewLocalHolders(e.Now, timeout)
 	}
 	if e.Memo == nil {
 		e.Memo = upstream.NewLocalMemo(e.Now)
@@ -72,7 +78,7 @@ type Provider struct {
 }
 
 // Handler runs an action with a ready session and validated input.
-type Handler func(ctx context.Context, s Session, input json.RawMessage) (any, error)
+type Handler func(ctx context.Context, s Session, input Input) (any, error)
 
 // Action binds an action id to its handler. Everything a user reads about
 // the action (title, description, schemas) comes from its schema file.
@@ -89,16 +95,21 @@ type Result struct {
 }
 
 // Typed adapts a handler written against a concrete session and input type.
-// Decoding cannot fail for schema-valid input unless the Go type and the
-// schema disagree, which is a bug and reported as such.
+// The validated input is moved into In directly (no second JSON encoding);
+// a value the schema allows but In cannot hold (a number beyond its bits)
+// is refused as invalid input naming the field.
 func Typed[S Session, In any](run func(ctx context.Context, s S, in In) (any, error)) Handler {
-	return func(ctx context.Context, s Session, raw json.RawMessage) (any, error) {
+	return func(ctx context.Context, s Session, input Input) (any, error) {
 		session, ok := s.(S)
 		if !ok {
 			return nil, NewProblem(KindInternal, "session type %T does not fit the action", s)
 		}
 		var in In
-		if err := json.Unmarshal(raw, &in); err != nil {
+		if err := input.Decode(&in); err != nil {
+			var de *decodeError
+			if errors.As(err, &de) {
+				return nil, InvalidInput([]FieldError{de.FieldError})
+			}
 			return nil, NewProblem(KindInternal, "input passed its schema but not its Go type: %v", err)
 		}
 		return run(ctx, session, in)

@@ -33,8 +33,9 @@ const (
 	KindUpstreamUnreachable Kind = "upstream-unreachable" // DNS, connect, TLS or reset before an answer
 	KindUpstreamTimeout     Kind = "upstream-timeout"
 	KindUpstreamVersion     Kind = "upstream-unsupported-version"
-	KindOutcomeUnknown      Kind = "outcome-unknown"     // the upstream may or may not have done it (e.g. persistent 503 on revoke)
-	KindDestinationRefused  Kind = "destination-refused" // the upstream address is not allowed (SSRF guard)
+	KindOutcomeUnknown      Kind = "outcome-unknown"       // the upstream may or may not have done it (e.g. persistent 503 on revoke)
+	KindUnverified          Kind = "revocation-unverified" // the upstream reported the revocation done, but re-reading it shows it did not take
+	KindDestinationRefused  Kind = "destination-refused"   // the upstream address is not allowed (SSRF guard)
 	KindIdempotencyConflict Kind = "idempotency-key-reused"
 	KindInternal            Kind = "internal"
 )
@@ -58,6 +59,7 @@ var kindInfo = map[Kind]struct {
 	KindUpstreamTimeout:     {http.StatusGatewayTimeout, "The upstream system did not answer in time"},
 	KindUpstreamVersion:     {http.StatusBadGateway, "The upstream API version is not supported"},
 	KindOutcomeUnknown:      {http.StatusServiceUnavailable, "The outcome is unknown"},
+	KindUnverified:          {http.StatusBadGateway, "The upstream reported the revocation done, but it did not take"},
 	KindDestinationRefused:  {http.StatusForbidden, "The upstream address is not allowed"},
 	KindIdempotencyConflict: {http.StatusUnprocessableEntity, "Idempotency key reused with a different request"},
 	KindInternal:            {http.StatusInternalServerError, "Internal error"},
@@ -176,4 +178,14 @@ func UpstreamFailure(provider, what string, err error) (*Problem, bool) {
 			provider, what, unknown.Err), true
 	}
 	return nil, false
+}
+
+// Unverified builds the problem for a revocation the upstream answered as
+// done while re-reading it shows the credential still live. Partial keeps
+// both halves: what the upstream said and what the re-read showed, so a flow
+// can alert with the evidence instead of trusting the first answer.
+func Unverified(provider string, reported, evidence any, detail string, args ...any) *Problem {
+	p := NewProblem(KindUnverified, detail, args...)
+	p.Partial = map[string]any{"reported": reported, "verified": false, "evidence": evidence}
+	return p.WithUpstream(Upstream{Provider: provider})
 }

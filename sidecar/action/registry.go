@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
@@ -50,7 +52,11 @@ type Registry struct {
 	actions   map[string]*actionEntry
 	ids       []string
 	sessions  *sessionCache
-	profiles  map[string]Profile
+	// profiles is replaced whole when secrets are reloaded, so a call reads
+	// one consistent set while another is swapped in.
+	profiles atomic.Pointer[map[string]Profile]
+	// profileMu orders replacements; readers never take it.
+	profileMu sync.Mutex
 	// CheckOutput validates every handler result against the action's output
 	// schema; tests turn it on so a drifting handler fails loudly.
 	CheckOutput bool
@@ -212,6 +218,17 @@ type Profile struct {
 // schema and keeps them. Errors name every bad field of every profile
 // ("profiles.pbx.connection.baseUrl").
 func (r *Registry) SetProfiles(profiles map[string]Profile) error {
+	_, err := r.ReplaceProfiles(profiles)
+	return err
+}
+
+// ReplaceProfiles is SetProfiles for a running sidecar whose secrets were
+// re-read: the new set is validated whole (a bad one changes nothing), then
+// swapped in at once. Calls already running keep the session they hold and
+// finish on it; the cached session of every profile that changed or went
+// away is dropped, so the next call signs in with the new secret. changed
+// names those profiles, sorted.
+func (r *Registry) ReplaceProfiles(profiles map[string]Profile) (changed []string, err error) {
 	var errs []FieldError
 	kept := make(map[string]Profile, len(profiles))
 	for name, p := range profiles {
@@ -230,15 +247,39 @@ func (r *Registry) SetProfiles(profiles map[string]Profile) error {
 	}
 	if len(errs) > 0 {
 		sort.Slice(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
-		return InvalidInput(errs)
+		return nil, InvalidInput(errs)
 	}
-	r.profiles = kept
+	r.profileMu.Lock()
+	defer r.profileMu.Unlock()
+	old := r.profileMap()
+	r.profiles.Store(&kept)
+	for name, p := range old {
+		if n, ok := kept[name]; ok && n.Provider == p.Provider && bytes.Equal(n.Connection, p.Connection) {
+			continue
+		}
+		r.sessions.forget(p.Provider, p.Connection)
+		changed = append(changed, name)
+	}
+	for name := range kept {
+		if _, ok := old[name]; !ok {
+			changed = append(changed, name)
+		}
+	}
+	sort.Strings(changed)
+	return changed, nil
+}
+
+// profileMap is the current profiles (nil before the first SetProfiles).
+func (r *Registry) profileMap() map[string]Profile {
+	if m := r.profiles.Load(); m != nil {
+		return *m
+	}
 	return nil
 }
 
 // ProfileNames lists the profiles, sorted.
 func (r *Registry) ProfileNames() []string {
-	return slices.Sorted(maps.Keys(r.profiles))
+	return slices.Sorted(maps.Keys(r.profileMap()))
 }
 
 // connection picks the envelope's connection: inline or from a profile,
@@ -255,7 +296,7 @@ func (r *Registry) connection(provider string, env Envelope) (json.RawMessage, [
 		msg := "is required: send connection (an object) or profile (the name of a connection the sidecar keeps)"
 		return nil, []FieldError{{Field: "connection", Message: msg}, {Field: "profile", Message: msg}}
 	}
-	p, ok := r.profiles[env.Profile]
+	p, ok := r.profileMap()[env.Profile]
 	if !ok {
 		known := "none are configured"
 		if names := r.ProfileNames(); len(names) > 0 {
@@ -287,7 +328,7 @@ func (r *Registry) Invoke(ctx context.Context, id string, env Envelope) (Result,
 			conn, connErrs = r.validate("connection", a.provider.connection, raw, true)
 		}
 	}
-	input, inputErrs := r.validate("input", a.input, env.Input, false)
+	input, inputErrs := validateInput("input", a.input, env.Input)
 	if errs := append(connErrs, inputErrs...); len(errs) > 0 {
 		return Result{}, InvalidInput(errs)
 	}
@@ -363,6 +404,27 @@ func (r *Registry) validate(root string, s *jsonschema.Schema, raw json.RawMessa
 }
 
 func validateValue(root string, s *jsonschema.Schema, raw json.RawMessage, required bool) (json.RawMessage, []FieldError) {
+	v, errs := validated(root, s, raw, required)
+	if errs != nil {
+		return nil, errs
+	}
+	canonical, err := json.Marshal(v)
+	if err != nil {
+		return nil, []FieldError{{Field: root, Message: err.Error()}}
+	}
+	return canonical, nil
+}
+
+// validateInput is validateValue for an action's input, which is decoded
+// once: the handler's Go value is filled from the validated tree itself.
+func validateInput(root string, s *jsonschema.Schema, raw json.RawMessage) (Input, []FieldError) {
+	v, errs := validated(root, s, raw, false)
+	return Input{root: root, value: v}, errs
+}
+
+// validated decodes raw, checks it against s and applies the schema's
+// defaults. An absent optional document is the empty object.
+func validated(root string, s *jsonschema.Schema, raw json.RawMessage, required bool) (any, []FieldError) {
 	if len(bytes.TrimSpace(raw)) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 		if required {
 			return nil, []FieldError{{Field: root, Message: "is required"}}
@@ -376,11 +438,7 @@ func validateValue(root string, s *jsonschema.Schema, raw json.RawMessage, requi
 	if err := s.Validate(v); err != nil {
 		return nil, fieldErrors(root, err)
 	}
-	canonical, err := json.Marshal(applyDefaults(s, v))
-	if err != nil {
-		return nil, []FieldError{{Field: root, Message: err.Error()}}
-	}
-	return canonical, nil
+	return applyDefaults(s, v), nil
 }
 
 func (r *Registry) session(p *providerEntry, conn json.RawMessage, alias [32]byte) (Session, error) {

@@ -42,7 +42,7 @@ var testSchemas = fstest.MapFS{
 		}}`)},
 }
 
-type demoSession struct{ opened int }
+type demoSession struct{}
 
 func (*demoSession) Test(context.Context) error { return nil }
 
@@ -184,7 +184,7 @@ func TestRegistryRefusesDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	open := func(json.RawMessage, Env) (Session, error) { return &demoSession{}, nil }
-	noop := func(context.Context, Session, json.RawMessage) (any, error) { return nil, nil }
+	noop := func(context.Context, Session, Input) (any, error) { return nil, nil }
 	cases := map[string]Provider{
 		"schema without action": {ID: "demo", Open: open},
 		"action without schema": {ID: "demo", Open: open, Actions: []Action{{ID: "demo.echo", Run: noop}, {ID: "demo.missing", Run: noop}}},
@@ -203,7 +203,7 @@ func TestCheckOutputCatchesDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := Provider{ID: "demo", Open: func(json.RawMessage, Env) (Session, error) { return &demoSession{}, nil },
-		Actions: []Action{{ID: "demo.echo", Run: func(context.Context, Session, json.RawMessage) (any, error) { return map[string]any{"no": "id"}, nil }}}}
+		Actions: []Action{{ID: "demo.echo", Run: func(context.Context, Session, Input) (any, error) { return map[string]any{"no": "id"}, nil }}}}
 	r, err := NewRegistry(set, Env{}, p)
 	if err != nil {
 		t.Fatal(err)
@@ -288,5 +288,32 @@ func TestKnownConnectionStillValidatesInput(t *testing.T) {
 	var p *Problem
 	if !errors.As(err, &p) || p.Kind() != KindInvalidInput || len(p.Errors) != 2 {
 		t.Fatalf("%v, want input.id and input.name named", err)
+	}
+}
+
+// A schema-valid integer may be spelled 3.0 or 1e2 (JSON Schema counts
+// numbers, not spellings); the handler gets the integer. One its Go type
+// cannot hold is refused naming the field, never an internal error.
+func TestInvokeReadsWholeNumbersHoweverSpelled(t *testing.T) {
+	var opens atomic.Int64
+	r := newTestRegistry(t, &opens)
+	for input, want := range map[string]echoInput{
+		`{"id": 3.0, "name": "n", "limit": 1e2}`:            {ID: 3, Name: "n", Limit: 100, Opts: map[string]any{"deep": true}},
+		`{"id": 2147483647.000, "name": "n", "limit": 5E0}`: {ID: 2147483647, Name: "n", Limit: 5, Opts: map[string]any{"deep": true}},
+		`{"id": 300e-2, "name": "n", "limit": -4.0}`:        {ID: 3, Name: "n", Limit: -4, Opts: map[string]any{"deep": true}},
+	} {
+		res, err := r.Invoke(context.Background(), "demo.echo", Envelope{Connection: json.RawMessage(goodConn), Input: json.RawMessage(input)})
+		if err != nil {
+			t.Fatalf("%s: %v", input, err)
+		}
+		if got := res.Data.(echoInput); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got %+v, want %+v", input, got, want)
+		}
+	}
+	// limit is an integer without bounds in the schema; Go's int has 64 bits.
+	_, err := r.Invoke(context.Background(), "demo.echo", Envelope{Connection: json.RawMessage(goodConn), Input: json.RawMessage(`{"id": 1, "name": "n", "limit": 1e30}`)})
+	var p *Problem
+	if !errors.As(err, &p) || p.Status != http.StatusUnprocessableEntity || len(p.Errors) != 1 || p.Errors[0].Field != "input.limit" {
+		t.Fatalf("want 422 naming input.limit, got %v (%+v)", err, p)
 	}
 }

@@ -166,13 +166,30 @@ func dotted(root, pointer string) string {
 }
 
 // applyDefaults fills absent properties that declare a default, at every
-// depth, so handlers see the schema's defaults and not Go zero values.
+// depth, so handlers see the schema's defaults and not Go zero values. A
+// whole number where the schema wants an integer gets its plain spelling
+// (3.0 and 1e2 are schema-valid integers; Go's integer types read only 3
+// and 100).
 func applyDefaults(s *jsonschema.Schema, v any) any {
-	for s != nil && s.Ref != nil && len(s.Properties) == 0 {
+	if n, ok := v.(json.Number); ok {
+		if wantsInteger(s) {
+			return integerText(n)
+		}
+		return v
+	}
+	for s != nil && s.Ref != nil && len(s.Properties) == 0 && s.Items2020 == nil {
 		s = s.Ref
 	}
 	if s == nil {
 		return v
+	}
+	if list, ok := v.([]any); ok {
+		if s.Items2020 != nil {
+			for i, item := range list {
+				list[i] = applyDefaults(s.Items2020, item)
+			}
+		}
+		return list
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
@@ -193,21 +210,39 @@ func applyDefaults(s *jsonschema.Schema, v any) any {
 	return obj
 }
 
-func deepCopy(v any) any {
+func deepCopy(v any) any { return copyTree(v, func(leaf any) any { return leaf }) }
+
+// copyTree copies a decoded JSON tree, passing every leaf through leaf.
+func copyTree(v any, leaf func(any) any) any {
 	switch t := v.(type) {
 	case map[string]any:
 		m := make(map[string]any, len(t))
 		for k, x := range t {
-			m[k] = deepCopy(x)
+			m[k] = copyTree(x, leaf)
 		}
 		return m
 	case []any:
 		a := make([]any, len(t))
 		for i, x := range t {
-			a[i] = deepCopy(x)
+			a[i] = copyTree(x, leaf)
 		}
 		return a
 	default:
-		return v
+		return leaf(v)
 	}
+}
+
+// wantsInteger says whether s (or what it refers to) is an integer schema.
+func wantsInteger(s *jsonschema.Schema) bool {
+	for ; s != nil; s = s.Ref {
+		for _, t := range s.Types {
+			if t == "integer" {
+				return true
+			}
+		}
+		if len(s.Types) > 0 {
+			return false
+		}
+	}
+	return false
 }

@@ -106,3 +106,24 @@ func (c *sessionCache) evictOldest() {
 		delete(c.aliases, a)
 	}
 }
+
+// forget drops the session opened for a connection (given as the bytes it
+// was cached under), so the next call opens a new one. Calls holding the old
+// session keep it until they finish.
+func (c *sessionCache) forget(provider string, connection []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var e *sessionEntry
+	if a, ok := c.aliases[cacheKey(provider, connection)]; ok {
+		e = a
+	} else if x, ok := c.entries[cacheKey(provider, connection)]; ok {
+		e = x
+	}
+	if e == nil {
+		return
+	}
+	delete(c.entries, e.key)
+	for _, a := range e.aliases {
+		delete(c.aliases, a)
+	}
+}

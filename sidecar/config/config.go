@@ -9,7 +9,9 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -38,6 +40,9 @@ type Config struct {
 	Idempotency  Idempotency
 	Audit        Audit
 	TLS          *TLS
+	// SecretFiles are the files the {"file"} references name, sorted: the
+	// files a running sidecar watches to reload profiles (Watch).
+	SecretFiles []string
 }
 
 // Limits bound time and resources.
@@ -158,6 +163,13 @@ func Parse(schemas *action.SchemaSet, doc []byte, env Env) (*Config, []action.Fi
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	files := map[string]bool{}
+	resolve := func(r ref) (string, error) {
+		if r.File != "" {
+			files[r.File] = true
+		}
+		return r.resolve(env)
+	}
 	var f file
 	if err := json.Unmarshal(canonical, &f); err != nil {
 		return nil, []action.FieldError{{Field: "config", Message: "passed its schema but not its Go type: " + err.Error()}}
@@ -169,7 +181,7 @@ func Parse(schemas *action.SchemaSet, doc []byte, env Env) (*Config, []action.Fi
 		errs = append(errs, action.FieldError{Field: "config.destinations.allow", Message: err.Error()})
 	}
 	if r := f.Idempotency.RedisURL; r != nil {
-		v, err := r.resolve(env)
+		v, err := resolve(*r)
 		if err != nil {
 			errs = append(errs, action.FieldError{Field: "config.idempotency.redisUrl", Message: err.Error()})
 		}
@@ -182,7 +194,7 @@ func Parse(schemas *action.SchemaSet, doc []byte, env Env) (*Config, []action.Fi
 			errs = append(errs, action.FieldError{Field: field + ".id", Message: fmt.Sprintf("%q is used by two keys", k.ID)})
 		}
 		seen[k.ID] = true
-		v, err := k.ref.resolve(env)
+		v, err := resolve(k.ref)
 		switch {
 		case err != nil:
 			errs = append(errs, action.FieldError{Field: field, Message: err.Error()})
@@ -210,7 +222,7 @@ func Parse(schemas *action.SchemaSet, doc []byte, env Env) (*Config, []action.Fi
 			errs = append(errs, action.FieldError{Field: root + ".provider", Message: fmt.Sprintf("no provider %q; known providers: %s", p.Provider, strings.Join(known, ", "))})
 			continue
 		}
-		conn, connErrs := resolveConnection(root+".connection", p.Connection, secretNames(bundled), env)
+		conn, connErrs := resolveConnection(root+".connection", p.Connection, secretNames(bundled), resolve)
 		if len(connErrs) > 0 {
 			errs = append(errs, connErrs...)
 			continue
@@ -222,6 +234,7 @@ func Parse(schemas *action.SchemaSet, doc []byte, env Env) (*Config, []action.Fi
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	cfg.SecretFiles = slices.Sorted(maps.Keys(files))
 	return cfg, nil
 }
 
@@ -257,7 +270,7 @@ func unwrapPath(err error) error {
 // resolveConnection replaces every {"env"} or {"file"} reference in a
 // profile's connection by the value it points at, and refuses a secret
 // field written literally: the config file is not a place for secrets.
-func resolveConnection(root string, raw json.RawMessage, secretFields map[string]bool, env Env) (json.RawMessage, []action.FieldError) {
+func resolveConnection(root string, raw json.RawMessage, secretFields map[string]bool, resolve func(ref) (string, error)) (json.RawMessage, []action.FieldError) {
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, []action.FieldError{{Field: root, Message: err.Error()}}
@@ -268,7 +281,7 @@ func resolveConnection(root string, raw json.RawMessage, secretFields map[string
 		switch t := v.(type) {
 		case map[string]any:
 			if r, ok := asRef(t); ok {
-				s, err := r.resolve(env)
+				s, err := resolve(r)
 				if err != nil {
 					errs = append(errs, action.FieldError{Field: path, Message: err.Error()})
 				}

@@ -4,6 +4,7 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -40,6 +41,21 @@ type Upstreams struct {
 	// tokens are the demo tokens by connection key (see Tokens).
 	tokens  map[string][]map[string]string
 	servers []*http.Server
+	opts    Options
+}
+
+// Options shape the emulators for `tokenwarden emulators`; the zero value
+// is the demo.
+type Options struct {
+	// Host is the address the emulators listen on, each on a port of its
+	// own; empty means 127.0.0.1.
+	Host string
+	// Scale seeds that many extra 3CX refresh tokens (MyTokens), 3CX
+	// security tokens of other users and Appgate devices.
+	Scale int
+	// Wrap, when set, wraps each emulator's handler (keyed by the
+	// connection name: threecx, appgate, oauth, nexus, github, slack).
+	Wrap func(name string, h http.Handler) http.Handler
 }
 
 // Example is one call the banner shows: an action with a demo connection.
@@ -50,10 +66,16 @@ type Example struct {
 }
 
 // Start runs every emulator on its own loopback port.
-func Start() (*Upstreams, error) {
-	u := &Upstreams{Connections: map[string]any{}, Try: map[string]any{}, tokens: map[string][]map[string]string{}}
-	u.ThreeCX = threecxemu.New(threecxemu.Options{})
-	base, err := u.serve(u.ThreeCX)
+func Start() (*Upstreams, error) { return StartWith(Options{}) }
+
+// StartWith runs every emulator on its own port of o.Host.
+func StartWith(o Options) (*Upstreams, error) {
+	if o.Host == "" {
+		o.Host = "127.0.0.1"
+	}
+	u := &Upstreams{Connections: map[string]any{}, Try: map[string]any{}, tokens: map[string][]map[string]string{}, opts: o}
+	u.ThreeCX = threecxemu.New(threecxemu.Options{Scale: o.Scale})
+	base, err := u.serve("threecx", u.ThreeCX)
 	if err != nil {
 		return nil, err
 	}
@@ -63,15 +85,22 @@ func Start() (*Upstreams, error) {
 	u.Try["threecx.listSecurityTokens"] = map[string]any{"filter": "Revoked eq null", "select": "Id,DisplayName,Created,Revoked", "top": 5}
 	u.Try["threecx.revokeSecurityToken"] = map[string]any{"id": 1}
 	u.Try["threecx.generateAppToken"] = map[string]any{"id": 32}
+	u.Try["threecx.listServicePrincipals"] = map[string]any{"filter": "XAPIEnabled eq true", "select": "Id,Number,LastUsed"}
+	u.Try["threecx.revokeRefreshToken"] = map[string]any{"id": myTokenID(u.ThreeCX), "dryRun": true}
+	// Preview first, then revoke and prove it took.
+	u.Examples = append(u.Examples,
+		Example{Connection: "threecx", Action: "threecx.revokeSecurityToken", Input: map[string]any{"id": 2, "dryRun": true}},
+		Example{Connection: "threecx", Action: "threecx.revokeSecurityToken", Input: map[string]any{"id": 2, "verify": true}})
 
-	u.Appgate = appgateemu.New(appgateemu.Options{})
-	if base, err = u.serve(u.Appgate); err != nil {
+	u.Appgate = appgateemu.New(appgateemu.Options{Scale: o.Scale})
+	if base, err = u.serve("appgate", u.Appgate); err != nil {
 		return nil, err
 	}
 	ag := u.Appgate.Credentials()
 	u.Connections["appgate"] = map[string]any{"baseUrl": base + "/admin", "providerName": ag.ProviderName, "username": ag.Username, "password": ag.Password}
 	u.Try["appgate.listOnboardedDevices"] = map[string]any{"filterBy": map[string]string{"providerName": "ldap"}, "orderBy": "lastSeenAt", "descending": true}
 	u.Try["appgate.revokeDeviceTokens"] = map[string]any{"distinguishedNameFilter": "CN=alice,OU=ldap", "revocationReason": "Laptop reported stolen"}
+	u.Examples = append(u.Examples, Example{Connection: "appgate", Action: "appgate.revokeDeviceTokens", Input: map[string]any{"distinguishedNameFilter": "OU=ldap", "dryRun": true}})
 	if err := u.startOAuth(); err != nil {
 		u.Close(context.Background())
 		return nil, err
@@ -83,8 +112,15 @@ func Start() (*Upstreams, error) {
 	return u, nil
 }
 
-func (u *Upstreams) serve(h http.Handler) (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func (u *Upstreams) serve(name string, h http.Handler) (string, error) {
+	if u.opts.Wrap != nil {
+		h = u.opts.Wrap(name, h)
+	}
+	host := u.opts.Host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		return "", fmt.Errorf("demo emulator: %w", err)
 	}
@@ -112,4 +148,24 @@ func (u *Upstreams) Close(ctx context.Context) {
 	for _, s := range u.servers {
 		_ = s.Shutdown(ctx)
 	}
+}
+
+// myTokenID is the id of an active refresh token of the demo's own
+// principal (its MyTokens), for the revokeRefreshToken example.
+func myTokenID(emu *threecxemu.Emulator) int32 {
+	self, _ := emu.Credentials()
+	for id := int32(1); id < 1000; id++ {
+		raw, ok := emu.SecurityToken(id)
+		if !ok {
+			break
+		}
+		var t struct {
+			Username string  `json:"Username"`
+			Revoked  *string `json:"Revoked"`
+		}
+		if json.Unmarshal(raw, &t) == nil && t.Username == self && t.Revoked == nil {
+			return id
+		}
+	}
+	return 1
 }

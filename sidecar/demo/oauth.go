@@ -20,13 +20,14 @@ func (u *Upstreams) startOAuth() error {
 	if err != nil {
 		return fmt.Errorf("demo oauth server: %w", err)
 	}
-	base, err := u.serve(d.Handler())
+	base, err := u.serve("oauth", d.Handler())
 	if err != nil {
 		return err
 	}
 	u.OAuth = d
 	u.Connections["oauth"] = map[string]any{"issuer": base, "clientId": d.ClientID, "clientSecret": d.ClientSecret}
-	u.Try["oauth.revokeToken"] = map[string]any{"token": d.Tokens[0].AccessToken, "tokenTypeHint": "access_token"}
+	u.Try["oauth.revokeToken"] = map[string]any{"token": d.Tokens[0].AccessToken, "tokenTypeHint": "access_token", "verify": true}
+	u.Try["oauth.introspectToken"] = map[string]any{"token": d.Tokens[0].AccessToken}
 	u.Notes = append(u.Notes, "OAuth (RFC 7009, ory/fosite) demo tokens:")
 	for _, t := range d.Tokens {
 		u.tokens["oauth"] = append(u.tokens["oauth"], map[string]string{"accessToken": t.AccessToken, "refreshToken": t.RefreshToken})
@@ -41,7 +42,7 @@ func (u *Upstreams) startOAuth() error {
 	}
 	clientID, clientSecret := "MyClient", "nexus-"+hex.EncodeToString(secret)
 	u.Nexus = nexusemu.New(nexusemu.Client{ID: clientID, Secret: clientSecret})
-	nbase, err := u.serve(u.Nexus.Handler())
+	nbase, err := u.serve("nexus", u.Nexus.Handler())
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,11 @@ func postJSON(t *testing.T, url string, body any) (int, map[string]any) {
 func TestDemoRevokesATokenThroughEveryDialect(t *testing.T) {
 	up, url := startDemo(t)
 	examples := []demo.Example{{Connection: "oauth", Action: "oauth.revokeToken", Input: up.Try["oauth.revokeToken"]}}
-	examples = append(examples, up.Examples...)
+	for _, e := range up.Examples {
+		if strings.HasPrefix(e.Action, "oauth.") {
+			examples = append(examples, e)
+		}
+	}
 	active := map[string]func(string) bool{
 		"oauth":  func(tok string) bool { return up.OAuth.Active(context.Background(), tok) },
 		"nexus":  up.Nexus.Active,
@@ -167,5 +171,64 @@ func TestDemoOAuthConnectionsPassTheConnectionTest(t *testing.T) {
 	gh["clientSecret"] = "not-the-secret"
 	if status, body := postJSON(t, url+"/v1/connections/oauth/test", map[string]any{"connection": gh}); status != 502 || body["type"] == nil {
 		t.Errorf("GitHub with a wrong secret: %d %v", status, body)
+	}
+}
+
+// The lifecycle examples of the banner do what the issue promised from
+// `make run`: a dry run leaves the 3CX token unrevoked, verify revokes it
+// and says verified, the Appgate dry run over OU=ldap revokes nothing.
+func TestDemoLifecycleExamples(t *testing.T) {
+	up, err := demo.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { up.Close(context.Background()) })
+	srv := sidecartest.Serve(t, httpapi.Options{DemoConnections: up.Connections})
+	revoked := func(id int) bool {
+		raw, _ := up.ThreeCX.SecurityToken(int32(id))
+		var tok map[string]any
+		_ = json.Unmarshal(raw, &tok)
+		return tok["Revoked"] != nil
+	}
+	seen := 0
+	for _, e := range up.Examples {
+		in, _ := e.Input.(map[string]any)
+		if in["dryRun"] != true && in["verify"] != true {
+			continue
+		}
+		seen++
+		body, _ := json.Marshal(map[string]any{"connection": up.Connections[e.Connection], "input": e.Input})
+		resp, err := http.Post(srv.URL+"/v1/actions/"+e.Action, "application/json", strings.NewReader(string(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s %v: %d %v", e.Action, e.Input, resp.StatusCode, out)
+		}
+		switch {
+		case e.Action == "threecx.revokeSecurityToken" && in["dryRun"] == true:
+			if revoked(in["id"].(int)) {
+				t.Fatal("the dry run revoked the token")
+			}
+		case e.Action == "threecx.revokeSecurityToken":
+			if d := out["data"].(map[string]any); d["verified"] != true || !revoked(in["id"].(int)) {
+				t.Fatalf("verify: %v", d)
+			}
+		case e.Action == "appgate.revokeDeviceTokens":
+			if n := len(out["data"].([]any)); n == 0 || len(up.Appgate.Revocations()) != 0 {
+				t.Fatalf("appgate dry run listed %d devices, %d revocations", n, len(up.Appgate.Revocations()))
+			}
+		case e.Action == "oauth.revokeToken" && in["dryRun"] == true:
+			if d := out["data"].(map[string]any); d["dryRun"] != true || d["revoked"] != false || d["wouldRevoke"] != true {
+				t.Fatalf("%s dry run: %v", e.Connection, d)
+			}
+		}
+	}
+	// 3CX dry run and verify, Appgate dry run, GitHub and Slack dry runs.
+	if seen != 5 {
+		t.Fatalf("%d lifecycle examples, want 5", seen)
 	}
 }

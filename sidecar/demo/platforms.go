@@ -26,7 +26,7 @@ func (u *Upstreams) startPlatforms() error {
 	}
 	secret := hex.EncodeToString(b)
 	u.GitHub = githubemu.New(nil, githubemu.App{ClientID: GitHubClientID, ClientSecret: secret, Name: "Tokenwarden demo"})
-	base, err := u.serve(u.GitHub.Handler())
+	base, err := u.serve("github", u.GitHub.Handler())
 	if err != nil {
 		return err
 	}
@@ -44,7 +44,7 @@ func (u *Upstreams) startPlatforms() error {
 	u.Slack = slackemu.New()
 	mux := http.NewServeMux()
 	mux.Handle(slackBase+"/", u.Slack.Handler(slackBase))
-	sbase, err := u.serve(mux)
+	sbase, err := u.serve("slack", mux)
 	if err != nil {
 		return err
 	}

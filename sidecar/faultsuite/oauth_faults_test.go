@@ -25,8 +25,9 @@ func TestOAuthRevokeRetriedOnResetsAnd502(t *testing.T) {
 	}
 }
 
-// RFC 7009's 503 is the OAuth client's own business: the upstream client
-// hands it back at once, so the two retry loops never multiply.
+// RFC 7009's 503 ("the token still exists, try again") is retried by the
+// one retry policy every call follows, not by a loop of the OAuth client's
+// own on top of it, so the retries never multiply.
 func TestOAuth503IsRetriedOnceOverNotTwice(t *testing.T) {
 	w := newWorld(t)
 	access, _ := w.nexus.IssuePair("MyClient")
@@ -38,7 +39,7 @@ func TestOAuth503IsRetriedOnceOverNotTwice(t *testing.T) {
 	if n := w.nexusInj.Requests("POST", nexusemu.RevokePath); n != 2 {
 		t.Fatalf("%d requests for one 503", n)
 	}
-	if _, retries := w.recorded(); len(retries) != 0 {
-		t.Fatalf("the upstream client retried the 503 itself: %+v", retries)
+	if _, retries := w.recorded(); len(retries) != 1 || retries[0].Reason != "HTTP 503" || retries[0].Provider != "oauth" {
+		t.Fatalf("want one retry of the 503 by the upstream client, got %+v", retries)
 	}
 }

@@ -8,32 +8,63 @@ import (
 	"time"
 )
 
-// logAttrs collects what handlers learn about a request (its action, the
-// problem type) for the one access-log line written when it ends.
-type logAttrs struct {
-	mu    sync.Mutex
-	attrs []slog.Attr
+// request is everything the middleware keeps about one request, in one
+// allocation behind one context value: its id, the attributes handlers add
+// for the access-log line, the outcome the metrics record, and the
+// response capture. Middleware used to add a context value, a request copy
+// and (slog.With) a cloned logger each.
+type request struct {
+	id    string
+	start time.Time
+
+	mu      sync.Mutex
+	attrs   []slog.Attr
+	inline  [6]slog.Attr
+	outcome string
+
+	base   *slog.Logger
+	logger *slog.Logger // base bound to the request id, built on first use
+
+	rec capture
+}
+
+type requestKey struct{}
+
+func requestFrom(ctx context.Context) *request {
+	st, _ := ctx.Value(requestKey{}).(*request)
+	return st
+}
+
+// withRequest returns r carrying a fresh record (id may be "").
+func withRequest(r *http.Request, id string) (*http.Request, *request) {
+	st := &request{id: id, start: time.Now()}
+	st.attrs = st.inline[:0]
+	return r.WithContext(context.WithValue(r.Context(), requestKey{}, st)), st
 }
 
 // SetLogAttr adds an attribute to the request's access-log line. Never pass
 // a secret: only ids, types and counts belong there.
 func SetLogAttr(ctx context.Context, a slog.Attr) {
-	if la, ok := ctx.Value(logAttrsKey).(*logAttrs); ok {
-		la.mu.Lock()
-		la.attrs = append(la.attrs, a)
-		la.mu.Unlock()
+	if st := requestFrom(ctx); st != nil {
+		st.mu.Lock()
+		st.attrs = append(st.attrs, a)
+		st.mu.Unlock()
 	}
 }
 
 // LogFrom returns the process logger bound to the request's id.
 func LogFrom(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
-		return l
+	st := requestFrom(ctx)
+	if st == nil || st.base == nil {
+		return slog.Default()
 	}
-	return slog.Default()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.logger == nil {
+		st.logger = st.base.With("request_id", st.id)
+	}
+	return st.logger
 }
-
-type loggerKey struct{}
 
 // AccessLog writes one structured line per request: method, route, status,
 // duration and the attributes handlers added. It never logs headers or
@@ -41,27 +72,33 @@ type loggerKey struct{}
 func AccessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
-			la := &logAttrs{}
-			reqLog := logger.With("request_id", RequestIDFrom(r.Context()))
-			ctx := context.WithValue(context.WithValue(r.Context(), logAttrsKey, la), loggerKey{}, reqLog)
-			rec := newCapture(w, 0)
-			next.ServeHTTP(rec, r.WithContext(ctx))
-			attrs := []slog.Attr{
-				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
-				slog.Int("status", rec.code()),
-				slog.Int("bytes", rec.bytes),
-				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			st := requestFrom(r.Context())
+			if st == nil {
+				r, st = withRequest(r, RequestIDFrom(r.Context()))
 			}
-			la.mu.Lock()
-			attrs = append(attrs, la.attrs...)
-			la.mu.Unlock()
+			st.base = logger
+			st.rec = capture{ResponseWriter: w}
+			next.ServeHTTP(&st.rec, r)
+			if !logger.Enabled(r.Context(), slog.LevelError) {
+				return
+			}
 			level := slog.LevelInfo
-			if rec.code() >= 500 {
+			if st.rec.code() >= 500 {
 				level = slog.LevelError
 			}
-			reqLog.LogAttrs(r.Context(), level, "request", attrs...)
+			st.mu.Lock()
+			attrs := make([]slog.Attr, 0, 6+len(st.attrs))
+			attrs = append(attrs,
+				slog.String("request_id", st.id),
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", st.rec.code()),
+				slog.Int("bytes", st.rec.bytes),
+				slog.Float64("duration_ms", float64(time.Since(st.start).Microseconds())/1000),
+			)
+			attrs = append(attrs, st.attrs...)
+			st.mu.Unlock()
+			logger.LogAttrs(r.Context(), level, "request", attrs...)
 		})
 	}
 }

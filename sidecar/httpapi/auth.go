@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
 	"github.com/tokenwarden/tokenwarden/sidecar/secret"
@@ -34,33 +35,60 @@ func CallerFrom(ctx context.Context) string {
 // and every key is compared on every request, so neither the timing nor the
 // length of a guess tells anything about a key.
 func RequireAPIKey(keys []APIKey) func(http.Handler) http.Handler {
-	digests := make([][32]byte, len(keys))
-	for i, k := range keys {
-		digests[i] = sha256.Sum256([]byte(k.Key.Reveal()))
+	return NewAPIKeys(keys).Middleware
+}
+
+// APIKeys is a set of caller keys that can be replaced while the server
+// runs (a secret reload), each request checking against one whole set.
+type APIKeys struct {
+	set atomic.Pointer[keySet]
+}
+
+type keySet struct {
+	keys    []APIKey
+	digests [][32]byte
+}
+
+// NewAPIKeys holds keys.
+func NewAPIKeys(keys []APIKey) *APIKeys {
+	k := &APIKeys{}
+	k.Set(keys)
+	return k
+}
+
+// Set replaces the keys; requests already admitted are not affected.
+func (k *APIKeys) Set(keys []APIKey) {
+	s := &keySet{keys: append([]APIKey(nil), keys...), digests: make([][32]byte, len(keys))}
+	for i, key := range keys {
+		s.digests[i] = sha256.Sum256([]byte(key.Key.Reveal()))
 	}
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			presented, ok := bearer(r.Header.Get("Authorization"))
-			if !ok {
-				unauthorized(w, r, "send the sidecar API key as \"Authorization: Bearer <key>\"")
-				return
+	k.set.Store(s)
+}
+
+// Middleware admits requests that present one of the current keys.
+func (k *APIKeys) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		presented, ok := bearer(r.Header.Get("Authorization"))
+		if !ok {
+			unauthorized(w, r, "send the sidecar API key as \"Authorization: Bearer <key>\"")
+			return
+		}
+		s := k.set.Load()
+		got := sha256.Sum256([]byte(presented))
+		match := -1
+		for i := range s.digests {
+			if subtle.ConstantTimeCompare(got[:], s.digests[i][:]) == 1 {
+				match = i
 			}
-			got := sha256.Sum256([]byte(presented))
-			match := -1
-			for i := range digests {
-				if subtle.ConstantTimeCompare(got[:], digests[i][:]) == 1 {
-					match = i
-				}
-			}
-			if match < 0 {
-				unauthorized(w, r, "the sidecar API key is not valid")
-				return
-			}
-			id := keys[match].ID
-			SetLogAttr(r.Context(), slog.String("caller", id))
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, id)))
-		})
-	}
+		}
+		if match < 0 {
+			unauthorized(w, r, "the sidecar API key is not valid")
+			return
+		}
+		id := s.keys[match].ID
+		SetLogAttr(r.Context(), slog.String("caller", id))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, id)))
+	})
 }
 
 func bearer(header string) (string, bool) {

@@ -14,15 +14,14 @@ type ActionObserver interface {
 	ActionStarted(action string) (done func(outcome string, seconds float64))
 }
 
-type outcomeKey struct{}
-
-// outcome is filled by writeProblem, the one place a failure is answered, so
-// the instrumenting middleware learns the problem kind without parsing the body.
-type outcome struct{ kind string }
-
+// setOutcome is called by writeProblem, the one place a failure is
+// answered, so the instrumenting middleware learns the problem kind without
+// parsing the body.
 func setOutcome(ctx context.Context, kind string) {
-	if o, ok := ctx.Value(outcomeKey{}).(*outcome); ok {
-		o.kind = kind
+	if st := requestFrom(ctx); st != nil {
+		st.mu.Lock()
+		st.outcome = kind
+		st.mu.Unlock()
 	}
 }
 
@@ -36,22 +35,30 @@ func Instrument(obs ActionObserver, known func(id string) bool) func(http.Handle
 			if !known(id) {
 				id = "unknown"
 			}
+			st := requestFrom(r.Context())
+			if st == nil {
+				r, st = withRequest(r, "")
+			}
+			st.mu.Lock()
+			st.outcome = ""
+			st.mu.Unlock()
 			start := time.Now()
 			done := obs.ActionStarted(id)
-			o := &outcome{}
 			defer func() {
 				if v := recover(); v != nil {
 					// The recoverer further out answers 500; count it as such.
 					done("internal", time.Since(start).Seconds())
 					panic(v)
 				}
-				kind := o.kind
+				st.mu.Lock()
+				kind := st.outcome
+				st.mu.Unlock()
 				if kind == "" {
 					kind = "ok"
 				}
 				done(kind, time.Since(start).Seconds())
 			}()
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), outcomeKey{}, o)))
+			next.ServeHTTP(w, r)
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -29,7 +28,5 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	if copy.RetryAfterSeconds > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(copy.RetryAfterSeconds))
 	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(copy.Status)
-	_ = json.NewEncoder(w).Encode(&copy)
+	writeDocument(w, copy.Status, "application/problem+json", &copy)
 }

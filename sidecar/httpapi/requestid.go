@@ -8,13 +8,6 @@ import (
 	"regexp"
 )
 
-type ctxKey int
-
-const (
-	requestIDKey ctxKey = iota
-	logAttrsKey
-)
-
 // RequestIDHeader carries the request id in and out, so a workflow run and
 // the sidecar's log line can be matched.
 const RequestIDHeader = "X-Request-Id"
@@ -32,12 +25,15 @@ func RequestID(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set(RequestIDHeader, id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		r, _ = withRequest(r, id)
+		next.ServeHTTP(w, r)
 	})
 }
 
 // RequestIDFrom returns the request's id, or "" outside a request.
 func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if st := requestFrom(ctx); st != nil {
+		return st.id
+	}
+	return ""
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 
 	"github.com/go-chi/chi/v5"
@@ -188,7 +189,7 @@ func peekBody(r *http.Request) ([]byte, error) {
 }
 
 func readBody(r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(r.Body)
+	body, err := readAll(r)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -201,8 +202,50 @@ func readBody(r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
+// readAll reads the body in one allocation when its length is declared
+// (io.ReadAll grows from 512 bytes, copying as it goes).
+func readAll(r *http.Request) ([]byte, error) {
+	if r.ContentLength <= 0 || r.ContentLength > 1<<20 {
+		return io.ReadAll(r.Body)
+	}
+	body := make([]byte, 0, r.ContentLength+1)
+	for {
+		n, err := r.Body.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if err == io.EOF {
+			return body, nil
+		}
+		if err != nil {
+			return body, err
+		}
+		if len(body) == cap(body) {
+			// Longer than declared: let ReadAll take the rest.
+			rest, err := io.ReadAll(r.Body)
+			return append(body, rest...), err
+		}
+	}
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	writeDocument(w, status, "application/json", v)
+}
+
+// answers holds the buffers answers are encoded into, so an answer is
+// written in one Write (the server then sends a Content-Length rather than
+// chunks) without a new buffer per request.
+var answers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func writeDocument(w http.ResponseWriter, status int, contentType string, v any) {
+	buf := answers.Get().(*bytes.Buffer)
+	buf.Reset()
+	err := json.NewEncoder(buf).Encode(v)
+	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	if err == nil {
+		_, _ = w.Write(buf.Bytes())
+	}
+	if buf.Cap() <= 64<<10 {
+		// Large answers (long lists) would pin their memory in the pool.
+		answers.Put(buf)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -39,6 +40,12 @@ type Metrics struct {
 
 	retries *prometheus.CounterVec
 	replays prometheus.Counter
+
+	// Series handed out before, by their labels: label values are only
+	// action ids, provider ids, kinds and status codes (a bounded set), so
+	// these stay small.
+	byAction   sync.Map // action id → *actionSeries
+	byExchange sync.Map // exchangeKey → *exchangeSeries
 }
 
 // New registers every collector, plus the Go runtime and process ones
@@ -101,42 +108,107 @@ func (m *Metrics) Registerer() prometheus.Registerer { return m.reg }
 
 // ActionStarted counts an action as in flight; the returned function ends it
 // with its outcome (OutcomeOK or a problem kind) and its duration in seconds.
+// The series are looked up once per action (and outcome) and kept, so a
+// request costs no label hashing and no allocation.
 func (m *Metrics) ActionStarted(action string) (done func(outcome string, seconds float64)) {
-	g := m.inFlight.WithLabelValues(action)
-	g.Inc()
-	return func(outcome string, seconds float64) {
-		g.Dec()
-		m.actions.WithLabelValues(action, outcome).Inc()
-		m.actionDuration.WithLabelValues(action, outcome).Observe(seconds)
+	s := m.actionSeries(action)
+	s.inFlight.Inc()
+	return s.done
+}
+
+// actionSeries is one action's cached collectors.
+type actionSeries struct {
+	inFlight prometheus.Gauge
+	outcomes sync.Map // outcome → *outcomeSeries
+	done     func(outcome string, seconds float64)
+}
+
+type outcomeSeries struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
+}
+
+func (m *Metrics) actionSeries(action string) *actionSeries {
+	if s, ok := m.byAction.Load(action); ok {
+		return s.(*actionSeries)
 	}
+	s := &actionSeries{inFlight: m.inFlight.WithLabelValues(action)}
+	s.done = func(outcome string, seconds float64) {
+		s.inFlight.Dec()
+		o, ok := s.outcomes.Load(outcome)
+		if !ok {
+			o, _ = s.outcomes.LoadOrStore(outcome, &outcomeSeries{
+				count:    m.actions.WithLabelValues(action, outcome),
+				duration: m.actionDuration.WithLabelValues(action, outcome),
+			})
+		}
+		os := o.(*outcomeSeries)
+		os.count.Inc()
+		os.duration.Observe(seconds)
+	}
+	got, _ := m.byAction.LoadOrStore(action, s)
+	return got.(*actionSeries)
+}
+
+// exchangeKey names one upstream series; a struct, so a lookup builds no
+// string.
+type exchangeKey struct {
+	provider string
+	signIn   bool
+	status   int // -1: no answer
+}
+
+type exchangeSeries struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+	signIns  prometheus.Counter // nil for calls
 }
 
 // Exchange counts one upstream exchange (upstream.Observer.OnExchange).
 func (m *Metrics) Exchange(_ context.Context, e upstream.Exchange) {
-	provider := e.Provider
-	if provider == "" {
-		provider = "unknown"
+	key := exchangeKey{provider: e.Provider, signIn: e.SignIn, status: e.Status}
+	if key.provider == "" {
+		key.provider = "unknown"
 	}
+	if e.Err != nil {
+		key.status = -1
+	}
+	s, ok := m.byExchange.Load(key)
+	if !ok {
+		s, _ = m.byExchange.LoadOrStore(key, m.newExchangeSeries(key))
+	}
+	es := s.(*exchangeSeries)
+	es.requests.Inc()
+	es.duration.Observe(e.Duration.Seconds())
+	if es.signIns != nil {
+		es.signIns.Inc()
+	}
+}
+
+func (m *Metrics) newExchangeSeries(k exchangeKey) *exchangeSeries {
 	operation := "call"
-	if e.SignIn {
+	if k.signIn {
 		operation = "signin"
 	}
 	status := "error"
-	if e.Err == nil {
-		status = strconv.Itoa(e.Status)
+	if k.status >= 0 {
+		status = strconv.Itoa(k.status)
 	}
-	m.upstreamRequests.WithLabelValues(provider, operation, status).Inc()
-	m.upstreamDuration.WithLabelValues(provider, operation).Observe(e.Duration.Seconds())
-	if e.SignIn {
+	s := &exchangeSeries{
+		requests: m.upstreamRequests.WithLabelValues(k.provider, operation, status),
+		duration: m.upstreamDuration.WithLabelValues(k.provider, operation),
+	}
+	if k.signIn {
 		result := "ok"
 		switch {
-		case e.Err != nil || e.Status >= 500:
+		case k.status < 0 || k.status >= 500:
 			result = "error"
-		case e.Status >= 400:
+		case k.status >= 400:
 			result = "refused"
 		}
-		m.signIns.WithLabelValues(provider, result).Inc()
+		s.signIns = m.signIns.WithLabelValues(k.provider, result)
 	}
+	return s
 }
 
 // Retry counts one repeated upstream call. provider comes from the request's

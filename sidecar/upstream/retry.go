@@ -39,6 +39,28 @@ func WithRepeat(ctx context.Context, r Repeat) context.Context {
 
 type leftKey struct{}
 
+// callStats counts what the retry layer did for one call, for the
+// exchange's Answer.
+type callStats struct {
+	attempts int
+	waited   time.Duration
+}
+
+type statsKey struct{}
+
+func withStats(ctx context.Context) (context.Context, *callStats) {
+	st := &callStats{}
+	return context.WithValue(ctx, statsKey{}, st), st
+}
+
+func statsFrom(ctx context.Context) *callStats {
+	st, _ := ctx.Value(statsKey{}).(*callStats)
+	if st == nil {
+		return &callStats{}
+	}
+	return st
+}
+
 // LeaveStatuses tells the retry layer that the caller handles these
 // statuses itself (the OAuth client follows RFC 7009's rules for 503), so
 // they are handed back at once instead of retried twice over.
@@ -121,6 +143,7 @@ func retryableStatus(code int) bool {
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	safe, onStatus := repeatable(req)
 	tr := traceFrom(req.Context())
+	st := statsFrom(req.Context())
 	var waited time.Duration
 	for attempt := 1; ; attempt++ {
 		var wrote atomic.Bool
@@ -134,6 +157,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			try.Body = body
 		}
 		tr.update(func(s *TraceSummary) { s.Attempts++ })
+		st.attempts++
 		resp, err := t.next.RoundTrip(try)
 		if err == nil {
 			tr.update(func(s *TraceSummary) { s.LastStatus = resp.StatusCode })
@@ -198,6 +222,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, werr
 		}
 		waited += delay
+		st.waited += delay
 	}
 }
 
@@ -225,6 +250,10 @@ func (t *retryTransport) wait(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// RetryAfter reads a Retry-After header: delay-seconds or an HTTP date
+// (RFC 9110 §10.2.3), capped at a day; 0 when absent or unreadable.
+func RetryAfter(v string, now time.Time) time.Duration { return retryAfter(v, now) }
 
 // retryAfter reads delay-seconds or an HTTP date (RFC 9110 §10.2.3).
 func retryAfter(v string, now time.Time) time.Duration {

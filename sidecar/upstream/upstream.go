@@ -101,6 +101,12 @@ func NewFactory(cfg Config) *Factory {
 	return f
 }
 
+// RequestTimeout is the bound on one whole upstream exchange, retries and
+// the answer's body included (limits.requestTimeout). Providers bound their
+// own waits (for a sign-in under way, say) by it, so a caller always gets
+// an answer within it.
+func (f *Factory) RequestTimeout() time.Duration { return f.cfg.RequestTimeout }
+
 // transport stacks the layers every upstream request goes through:
 // destination check, retries, per-host concurrency limit, then the pooled
 // connection whose dialler checks every resolved address.

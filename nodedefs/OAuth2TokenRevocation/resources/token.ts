@@ -75,7 +75,7 @@ export const tokenFields: INodeProperties[] = [
 		default: false,
 		displayOptions: { show: showForRevoke },
 		description:
-			"Whether to revoke nothing and only check the token, where the server's API can: GitHub's token check and Slack's test mode. Other presets refuse a dry run.",
+			"Whether to revoke nothing and only check the token: GitHub's token check, Slack's test mode, introspection where the server has it. Where it has none the answer says the server cannot tell.",
 		routing: {
 			send: { type: 'body', property: 'input.dryRun' },
 		},

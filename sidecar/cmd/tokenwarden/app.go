@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/audit"
 	"github.com/tokenwarden/tokenwarden/sidecar/config"
+	"github.com/tokenwarden/tokenwarden/sidecar/httpapi"
 	"github.com/tokenwarden/tokenwarden/sidecar/metrics"
 	"github.com/tokenwarden/tokenwarden/sidecar/providers"
 	"github.com/tokenwarden/tokenwarden/sidecar/secret"
@@ -24,6 +26,12 @@ type runtime struct {
 	cfg     *config.Config
 	reg     *action.Registry
 	metrics *metrics.Metrics
+	// audit is the audit sink apiMiddleware opened (nil: auditing is off),
+	// for events that are not action calls, such as secret reloads.
+	audit audit.Sink
+	// keys are the caller API keys, replaced on a secret reload; nil when
+	// the sidecar runs without keys.
+	keys *httpapi.APIKeys
 }
 
 // loadRuntime reads the config file (if any), builds the upstream policy
@@ -44,11 +52,8 @@ func loadRuntime(configPath string, allowLoopback bool, logger *slog.Logger) (*r
 	if err != nil {
 		return nil, err
 	}
-	if k := os.Getenv("TOKENWARDEN_API_KEY"); k != "" {
-		if len(k) < 16 {
-			return nil, fmt.Errorf("TOKENWARDEN_API_KEY must be at least 16 characters long")
-		}
-		cfg.APIKeys = append(cfg.APIKeys, config.Key{ID: "env", Value: secret.Value(k)})
+	if err := addEnvKey(cfg); err != nil {
+		return nil, err
 	}
 	l := cfg.Limits
 	dest := cfg.Destinations
@@ -77,7 +82,22 @@ func loadRuntime(configPath string, allowLoopback bool, logger *slog.Logger) (*r
 	if err := reg.SetProfiles(cfg.Profiles); err != nil {
 		return nil, err
 	}
-	return &runtime{cfg: cfg, reg: reg, metrics: m}, nil
+	rt := &runtime{cfg: cfg, reg: reg, metrics: m}
+	if len(cfg.APIKeys) > 0 {
+		rt.keys = httpapi.NewAPIKeys(callerKeys(cfg))
+	}
+	return rt, nil
+}
+
+// addEnvKey adds TOKENWARDEN_API_KEY, when set, to the config's caller keys.
+func addEnvKey(cfg *config.Config) error {
+	if k := os.Getenv("TOKENWARDEN_API_KEY"); k != "" {
+		if len(k) < 16 {
+			return fmt.Errorf("TOKENWARDEN_API_KEY must be at least 16 characters long")
+		}
+		cfg.APIKeys = append(cfg.APIKeys, config.Key{ID: "env", Value: secret.Value(k)})
+	}
+	return nil
 }
 
 // upstreamObserver counts exchanges and retries, and logs retries and

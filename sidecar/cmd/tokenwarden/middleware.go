@@ -19,7 +19,7 @@ func apiMiddleware(ctx context.Context, rt *runtime, stdout io.Writer) ([]func(h
 	cfg := rt.cfg
 	var mw []func(http.Handler) http.Handler
 	var closers []io.Closer
-	if key := requireKey(cfg); key != nil {
+	if key := requireKey(rt); key != nil {
 		mw = append(mw, key)
 	}
 	inFlight := httpapi.NewInFlight()
@@ -27,13 +27,15 @@ func apiMiddleware(ctx context.Context, rt *runtime, stdout io.Writer) ([]func(h
 
 	switch cfg.Audit.Sink {
 	case "stdout":
-		mw = append(mw, httpapi.Audit(rt.reg, audit.NewLines(stdout)))
+		rt.audit = audit.NewLines(stdout)
+		mw = append(mw, httpapi.Audit(rt.reg, rt.audit))
 	case "file":
 		lines, closer, err := audit.OpenFile(cfg.Audit.Path)
 		if err != nil {
 			return nil, nil, nil, err
 		}
 		closers = append(closers, closer)
+		rt.audit = lines
 		mw = append(mw, httpapi.Audit(rt.reg, lines))
 	}
 
@@ -58,13 +60,18 @@ func apiMiddleware(ctx context.Context, rt *runtime, stdout io.Writer) ([]func(h
 
 // requireKey is the caller API key check, or nil when no keys are
 // configured (a loopback listener). /metrics uses it alone.
-func requireKey(cfg *config.Config) func(http.Handler) http.Handler {
-	if len(cfg.APIKeys) == 0 {
+func requireKey(rt *runtime) func(http.Handler) http.Handler {
+	if rt.keys == nil {
 		return nil
 	}
+	return rt.keys.Middleware
+}
+
+// callerKeys converts the configured keys for the API's check.
+func callerKeys(cfg *config.Config) []httpapi.APIKey {
 	keys := make([]httpapi.APIKey, len(cfg.APIKeys))
 	for i, k := range cfg.APIKeys {
 		keys[i] = httpapi.APIKey{ID: k.ID, Key: k.Value}
 	}
-	return httpapi.RequireAPIKey(keys)
+	return keys
 }

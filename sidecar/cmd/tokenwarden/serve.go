@@ -66,12 +66,13 @@ func serveCmd(ctx context.Context, args []string, logger *slog.Logger, stdout, s
 			c.Close()
 		}
 	}()
+	startSecretReload(ctx, rt, *configPath, logger)
 
 	opts := httpapi.Options{Registry: rt.reg, Logger: logger, Ready: &atomic.Bool{}, Version: version,
 		MaxBodyBytes: cfg.Limits.MaxBodyBytes, Middleware: mw, Actions: rt.metrics}
 	if serveMetrics {
 		opts.Metrics = rt.metrics.Handler()
-		if key := requireKey(cfg); needKey && key != nil {
+		if key := requireKey(rt); needKey && key != nil {
 			opts.MetricsMiddleware = []func(http.Handler) http.Handler{key}
 		}
 	}

@@ -77,40 +77,6 @@ func percentiles(d []time.Duration) Percentiles {
 	return Percentiles{P50: at(.50), P90: at(.90), P99: at(.99)}
 }
 
-// interleaved sends direct and viaSidecar alternately, n times each after a
-// warm-up, swapping which goes first every round so neither side always
-// meets a colder cache or a busier scheduler.
-func interleaved(direct, viaSidecar call, warmup, n int) (d, s []time.Duration, err error) {
-	for i := 0; i < warmup; i++ {
-		if _, err := direct.send(); err != nil {
-			return nil, nil, err
-		}
-		if _, err := viaSidecar.send(); err != nil {
-			return nil, nil, err
-		}
-	}
-	d, s = make([]time.Duration, 0, n), make([]time.Duration, 0, n)
-	for i := 0; i < n; i++ {
-		first, second := direct, viaSidecar
-		if i%2 == 1 {
-			first, second = viaSidecar, direct
-		}
-		a, err := first.send()
-		if err != nil {
-			return nil, nil, err
-		}
-		b, err := second.send()
-		if err != nil {
-			return nil, nil, err
-		}
-		if i%2 == 1 {
-			a, b = b, a
-		}
-		d, s = append(d, a), append(s, b)
-	}
-	return d, s, nil
-}
-
 // throughput runs c workers sending the call back to back for dur and
 // returns completed requests per second and the number of failures.
 func throughput(c call, workers int, dur time.Duration) (rps float64, failures int64, firstErr error) {
@@ -158,4 +124,31 @@ func burst(c call, n int) (failures int, firstErr error) {
 	close(gate)
 	wg.Wait()
 	return int(failed.Load()), firstErr
+}
+
+// scaleClient waits long enough for a list of 100k items.
+var scaleClient = &http.Client{Timeout: 10 * time.Minute}
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// interleaved3 sends the three calls in turn, n times each, rotating which
+// goes first every triple (shifted by round) so none always meets a colder
+// cache or a busier scheduler.
+func interleaved3(direct, proxy, sidecar call, n, round int) (d, p, s []time.Duration, err error) {
+	calls := []call{direct, proxy, sidecar}
+	out := make([][]time.Duration, 3)
+	for i := range out {
+		out[i] = make([]time.Duration, 0, n)
+	}
+	for i := 0; i < n; i++ {
+		for k := 0; k < 3; k++ {
+			j := (i + round + k) % 3
+			t, err := calls[j].send()
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			out[j] = append(out[j], t)
+		}
+	}
+	return out[0], out[1], out[2], nil
 }

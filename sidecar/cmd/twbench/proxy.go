@@ -30,7 +30,7 @@ func serveProxy(backend, listen string) error {
 }
 
 type proxyProcess struct {
-	cmd *exec.Cmd
+	*process
 	URL string
 }
 
@@ -52,14 +52,9 @@ func startProxy(backend string) (*proxyProcess, error) {
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
-			return &proxyProcess{cmd: cmd, URL: "http://" + addr}, nil
+			return &proxyProcess{process: &process{cmd: cmd}, URL: "http://" + addr}, nil
 		}
 	}
 	_ = cmd.Process.Kill()
 	return nil, errors.New("the reverse proxy did not start within 10 s")
-}
-
-func (p *proxyProcess) Stop() {
-	_ = p.cmd.Process.Kill()
-	_ = p.cmd.Wait()
 }

@@ -2,7 +2,7 @@ package main
 
 import (
 	"bufio"
-	"context"
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -16,10 +16,13 @@ import (
 	"time"
 )
 
+// process is a child of the bench: the sidecar, the emulators, a proxy.
+type process struct{ cmd *exec.Cmd }
+
 // sidecarProcess is the real tokenwarden binary, run as a child process so
 // its memory and start-up are what an operator would see.
 type sidecarProcess struct {
-	cmd   *exec.Cmd
+	*process
 	URL   string
 	Ready time.Duration // from exec to the first 200 from /readyz
 }
@@ -48,7 +51,7 @@ func startSidecar(binary string, extraEnv ...string) (*sidecarProcess, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	p := &sidecarProcess{cmd: cmd, URL: url}
+	p := &sidecarProcess{process: &process{cmd: cmd}, URL: url}
 	for deadline := start.Add(10 * time.Second); time.Now().Before(deadline); {
 		resp, err := probe.Get(url + "/readyz")
 		if err == nil {
@@ -65,7 +68,7 @@ func startSidecar(binary string, extraEnv ...string) (*sidecarProcess, error) {
 }
 
 // Stop sends SIGTERM and waits, as an orchestrator would.
-func (p *sidecarProcess) Stop() {
+func (p *process) Stop() {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() { _ = p.cmd.Wait(); close(done) }()
@@ -78,7 +81,7 @@ func (p *sidecarProcess) Stop() {
 }
 
 // status reads a kB field of /proc/<pid>/status (VmRSS, VmHWM) in bytes.
-func (p *sidecarProcess) status(field string) (int64, error) {
+func (p *process) status(field string) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
 		return 0, err
@@ -99,8 +102,29 @@ func (p *sidecarProcess) status(field string) (int64, error) {
 // resetPeak starts a new VmHWM window (Linux clear_refs "5"), so the peak
 // read afterwards belongs to the stage that follows. It reports whether the
 // kernel allowed it; otherwise the peak is the process's lifetime peak.
-func (p *sidecarProcess) resetPeak() bool {
+func (p *process) resetPeak() bool {
 	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", p.cmd.Process.Pid), []byte("5"), 0) == nil
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat times (100 on every
+// Linux build the bench runs on).
+const clockTicks = 100
+
+// cpu is the CPU time the process has used so far (user + system).
+func (p *process) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) in parentheses:
+	// state is the 3rd field of the line, utime the 14th and stime the 15th.
+	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(fields) < 13 {
+		return 0
+	}
+	user, _ := strconv.ParseInt(fields[11], 10, 64)
+	system, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(user+system) * time.Second / clockTicks
 }
 
 // benchConfig writes the one setting the bench needs beyond the defaults:
@@ -117,16 +141,4 @@ func freePort() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
-}
-
-// serveLoopback serves h on a fresh loopback port for the bench's lifetime.
-func serveLoopback(ctx context.Context, h http.Handler) (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	go func() { <-ctx.Done(); _ = srv.Close() }()
-	return "http://" + ln.Addr().String(), nil
 }

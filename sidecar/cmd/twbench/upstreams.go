@@ -1,15 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
-	"sync"
-	"sync/atomic"
-
-	"github.com/tokenwarden/tokenwarden/sidecar/emulator/threecxemu"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
 )
 
 // benchAction is one action with an input the emulator answers with success.
@@ -18,135 +21,158 @@ type benchAction struct {
 	Input string
 }
 
-// upstreamUnderTest is one emulator, running in the bench process, with the
-// actions the bench drives against it.
-type upstreamUnderTest struct {
-	Provider   string
-	URL        string     // the emulator's base URL
-	Connection func() any // the current connection object (3CX keys can change)
-	SignIns    func() int64
-	Latency    []benchAction // added-latency rows
-	Hot        benchAction   // the throughput stage's action
-	Burst      benchAction   // the cold burst's action
-	rec        *recorder
+// emulators is `tokenwarden emulators` in a process of its own, so the
+// upstreams' CPU is neither the load generator's nor the sidecar's.
+type emulators struct {
+	proc        *process
+	URL         string
+	connections map[string]json.RawMessage
 }
 
-// startThreeCX runs the 3CX emulator with the seeded data the demo uses.
-func startThreeCX(ctx context.Context) (*upstreamUnderTest, error) {
-	emu := threecxemu.New(threecxemu.Options{})
-	u := &upstreamUnderTest{
-		Provider: "threecx",
-		SignIns:  emu.TokenRequests,
-		Latency: []benchAction{
-			{"threecx.revokeSecurityToken", `{"id": 1}`},
-			{"threecx.listRefreshTokens", `{"top": 5}`},
-			{"threecx.listSecurityTokens", `{"filter": "Revoked eq null", "top": 5, "select": "Id,DisplayName,Created,Revoked"}`},
-			{"threecx.generateAppToken", `{"id": 32}`},
-		},
-		Hot:   benchAction{"threecx.revokeSecurityToken", `{"id": 1}`},
-		Burst: benchAction{"threecx.revokeSecurityToken", `{"id": 2}`},
-	}
-	if err := u.serve(ctx, emu); err != nil {
+// startEmulators runs BINARY emulators on a free port (scale extra tokens
+// and devices) and reads its ready connections.
+func startEmulators(binary string, scale int) (*emulators, error) {
+	addr, err := freePort()
+	if err != nil {
 		return nil, err
 	}
-	u.Connection = func() any {
-		id, secret := emu.Credentials()
-		return map[string]any{"baseUrl": u.URL, "clientId": id, "clientSecret": secret}
+	cmd := exec.Command(binary, "emulators", "--listen", addr, "--scale", strconv.Itoa(scale))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
 	}
-	return u, nil
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	e := &emulators{proc: &process{cmd: cmd}, URL: "http://" + addr}
+	// The first line is printed once every emulator listens.
+	ready := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		if !sc.Scan() {
+			ready <- errors.New("tokenwarden emulators exited before it was ready")
+		}
+		ready <- nil
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			return nil, err
+		}
+	case <-time.After(5 * time.Minute):
+		e.proc.Stop()
+		return nil, errors.New("tokenwarden emulators did not start within 5 minutes")
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		err = e.get("/connections", &e.connections)
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil {
+		e.proc.Stop()
+		return nil, err
+	}
+	return e, nil
 }
 
-func (u *upstreamUnderTest) serve(ctx context.Context, emulator http.Handler) error {
-	u.rec = &recorder{next: emulator}
-	var err error
-	u.URL, err = serveLoopback(ctx, u.rec)
-	return err
+func (e *emulators) get(path string, v any) error {
+	resp, err := loadClient.Get(e.URL + path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: HTTP %d", path, resp.StatusCode)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// signIns is the emulator's own count of sign-ins for a provider.
+func (e *emulators) signIns(provider string) int64 {
+	var stats map[string]struct {
+		SignIns int64 `json:"signIns"`
+	}
+	if err := e.get("/stats", &stats); err != nil {
+		return -1
+	}
+	return stats[provider].SignIns
+}
+
+// baseURL is where a connection points (baseUrl, or issuer), without the
+// Appgate /admin suffix, so a proxy can stand in front of it.
+func (e *emulators) baseURL(conn string) string {
+	var c struct {
+		BaseURL string `json:"baseUrl"`
+	}
+	_ = json.Unmarshal(e.connections[conn], &c)
+	return strings.TrimSuffix(c.BaseURL, "/admin")
 }
 
 // viaSidecar is the action request n8n would send.
-func (u *upstreamUnderTest) viaSidecar(sidecarURL string, a benchAction) call {
-	conn, _ := json.Marshal(u.Connection())
+func (e *emulators) viaSidecar(sidecarURL, conn string, a benchAction) call {
 	return call{
 		method: http.MethodPost,
 		url:    sidecarURL + "/v1/actions/" + a.ID,
 		header: http.Header{"Content-Type": {"application/json"}},
-		body:   []byte(`{"connection":` + string(conn) + `,"input":` + a.Input + `}`),
+		body:   []byte(`{"connection":` + string(e.connections[conn]) + `,"input":` + a.Input + `}`),
 		want:   http.StatusOK,
 	}
 }
 
 // direct returns the exact upstream request the sidecar makes for the
-// action (method, path and query, headers including its bearer token, body)
-// by recording it, so "direct" and "through the sidecar" are the same call.
-func (u *upstreamUnderTest) direct(sidecarURL string, a benchAction) (call, error) {
-	s := u.viaSidecar(sidecarURL, a)
+// action (method, path and query, headers including its bearer token, body),
+// recorded by the emulators process, so "direct", "through the proxy" and
+// "through the sidecar" are the same upstream call.
+func (e *emulators) direct(sidecarURL, conn string, a benchAction) (call, error) {
+	s := e.viaSidecar(sidecarURL, conn, a)
 	// The first call signs in; the recorded one is a plain action call.
 	if _, err := s.send(); err != nil {
 		return call{}, err
 	}
-	u.rec.arm()
-	_, err := s.send()
-	seen := u.rec.disarm()
+	resp, err := loadClient.Post(e.URL+"/record/"+conn, "", nil)
 	if err != nil {
 		return call{}, err
 	}
-	return call{method: seen.method, url: u.URL + seen.uri, header: seen.header, body: seen.body, want: seen.status}, nil
-}
-
-// recorder passes requests to the emulator and, while armed, keeps the last
-// one with the status it got.
-type recorder struct {
-	next  http.Handler
-	armed atomic.Bool
-	mu    sync.Mutex
-	last  recorded
-}
-
-type recorded struct {
-	method, uri string
-	header      http.Header
-	body        []byte
-	status      int
-}
-
-func (r *recorder) arm() { r.armed.Store(true) }
-
-func (r *recorder) disarm() recorded {
-	r.armed.Store(false)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.last
-}
-
-func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	if !r.armed.Load() {
-		r.next.ServeHTTP(w, req)
-		return
+	resp.Body.Close()
+	if _, err := s.send(); err != nil {
+		return call{}, err
 	}
-	body, _ := io.ReadAll(req.Body)
-	req.Body = io.NopCloser(bytes.NewReader(body))
-	header := http.Header{}
-	for _, k := range []string{"Authorization", "Accept", "Content-Type"} {
-		if v := req.Header.Values(k); len(v) > 0 {
-			header[k] = v
-		}
+	var seen struct {
+		Method string
+		URI    string
+		Header http.Header
+		Body   []byte
+		Status int
 	}
-	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	r.next.ServeHTTP(sw, req)
-	r.mu.Lock()
-	r.last = recorded{method: req.Method, uri: req.URL.RequestURI(), header: header, body: body, status: sw.status}
-	r.mu.Unlock()
+	if err := e.get("/record/"+conn, &seen); err != nil {
+		return call{}, err
+	}
+	if seen.Method == "" {
+		return call{}, fmt.Errorf("%s: the emulator recorded no request", a.ID)
+	}
+	return call{method: seen.Method, url: e.baseURL(conn) + seen.URI, header: seen.Header, body: seen.Body, want: seen.Status}, nil
 }
 
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	wrote  bool
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if !s.wrote {
-		s.status, s.wrote = code, true
+// firstDeviceDN asks the sidecar for one Appgate device to revoke.
+func (e *emulators) firstDeviceDN(sidecarURL string) (string, error) {
+	c := e.viaSidecar(sidecarURL, "appgate", benchAction{"appgate.listOnboardedDevices", `{"range": "0-1", "orderBy": "distinguishedName"}`})
+	req, _ := http.NewRequest(c.method, c.url, bytes.NewReader(c.body))
+	req.Header = c.header
+	resp, err := loadClient.Do(req)
+	if err != nil {
+		return "", err
 	}
-	s.ResponseWriter.WriteHeader(code)
+	defer resp.Body.Close()
+	var out struct {
+		Data []struct {
+			DistinguishedName string `json:"distinguishedName"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || len(out.Data) == 0 {
+		return "", fmt.Errorf("no Appgate device to revoke (HTTP %d, %v)", resp.StatusCode, err)
+	}
+	return out.Data[0].DistinguishedName, nil
 }

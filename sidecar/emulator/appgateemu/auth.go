@@ -127,6 +127,7 @@ func (e *Emulator) refuseLogin(w http.ResponseWriter, reason string) {
 // "every device active in the last 24 hours" reaches the API client too.
 // Callers hold e.mu.
 func (e *Emulator) registerAdminDevice(dn, deviceID, username string, now time.Time) {
+	e.devicesGen++
 	for i := range e.devices {
 		if e.devices[i].DistinguishedName == dn {
 			e.devices[i].LastSeenAt = &now

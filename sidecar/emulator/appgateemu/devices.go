@@ -86,7 +86,7 @@ func containsFold(s, sub string) bool {
 func (e *Emulator) handleListDevices(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	e.mu.Lock()
-	all := append([]Device(nil), e.devices...)
+	total := len(e.devices)
 	e.mu.Unlock()
 
 	queries := q["query"]
@@ -104,19 +104,26 @@ func (e *Emulator) handleListDevices(w http.ResponseWriter, r *http.Request) {
 	}
 	slices.SortFunc(filters, func(a, b filterBy) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Value, b.Value)) })
 
-	matched := make([]Device, 0, len(all))
-	for _, d := range all {
-		if matchesQueries(d, queries) && matchesFilters(d, filters) {
-			matched = append(matched, d)
-		}
-	}
-
 	orderBy := q.Get("orderBy")
 	if deviceFields[orderBy] == nil {
 		orderBy = defaultOrderBy
 	}
 	descending, _ := strconv.ParseBool(q.Get("descending"))
-	sortDevices(matched, orderBy, descending)
+	var matched []Device
+	if len(queries) == 0 && len(filters) == 0 {
+		matched = e.sortedDevices(deviceOrder{orderBy, descending})
+	} else {
+		e.mu.Lock()
+		all := append([]Device(nil), e.devices...)
+		e.mu.Unlock()
+		matched = make([]Device, 0, len(all))
+		for _, d := range all {
+			if matchesQueries(d, queries) && matchesFilters(d, filters) {
+				matched = append(matched, d)
+			}
+		}
+		sortDevices(matched, orderBy, descending)
+	}
 
 	start, end := parseRange(q.Get("range"), len(matched))
 	writeJSON(w, http.StatusOK, deviceList{
@@ -124,7 +131,7 @@ func (e *Emulator) handleListDevices(w http.ResponseWriter, r *http.Request) {
 		OrderBy:    orderBy,
 		Descending: descending,
 		Queries:    queries,
-		TotalCount: len(all),
+		TotalCount: total,
 		FilterBy:   filters,
 		Data:       matched[start:end],
 	})
@@ -156,6 +163,33 @@ func matchesFilters(d Device, filters []filterBy) bool {
 		}
 	}
 	return true
+}
+
+type deviceOrder struct {
+	by         string
+	descending bool
+}
+
+type sortedDevices struct {
+	gen     int
+	devices []Device
+}
+
+// sortedDevices returns every device in order o, sorted once per order
+// until the devices change. The result is shared: read it only.
+func (e *Emulator) sortedDevices(o deviceOrder) []Device {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c, ok := e.sorted[o]; ok && c.gen == e.devicesGen {
+		return c.devices
+	}
+	ds := append([]Device(nil), e.devices...)
+	sortDevices(ds, o.by, o.descending)
+	if e.sorted == nil {
+		e.sorted = map[deviceOrder]sortedDevices{}
+	}
+	e.sorted[o] = sortedDevices{gen: e.devicesGen, devices: ds}
+	return ds
 }
 
 func sortDevices(ds []Device, orderBy string, descending bool) {

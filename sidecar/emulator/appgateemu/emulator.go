@@ -30,6 +30,9 @@ type Options struct {
 	// Username and Password are the local administrator's credentials.
 	// Empty means "admin" and DemoPassword.
 	Username, Password string
+	// Scale adds that many generated devices to the seeded ones, for lists
+	// and revocations at scale.
+	Scale int
 	// Devices replaces the seeded devices when non-nil.
 	Devices []Device
 	// Sites replaces the seeded sites when non-nil.
@@ -55,8 +58,13 @@ type Emulator struct {
 	opts Options
 	mux  *http.ServeMux
 
-	mu           sync.Mutex
-	devices      []Device
+	mu      sync.Mutex
+	devices []Device
+	// sorted keeps devices in the list orders asked for until they change
+	// (devicesGen counts changes), so paging through many devices with
+	// range costs each page its own size, not a sort of every device.
+	devicesGen   int
+	sorted       map[deviceOrder]sortedDevices
 	sites        []Site
 	tokens       map[string]token
 	revokedAt    map[string]time.Time // device DN -> when its admin tokens stop working
@@ -100,6 +108,7 @@ func New(opts Options) *Emulator {
 		e.devices = SeedDevices(opts.Now())
 	}
 	e.devices = append([]Device(nil), e.devices...)
+	e.devices = append(e.devices, ScaleDevices(opts.Now(), opts.Scale)...)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /admin/version", e.handleVersion)

@@ -1,6 +1,7 @@
 package appgateemu
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -79,6 +80,34 @@ func SeedDevices(now time.Time) []Device {
 			d.LastSeenAt = &seen
 		}
 		out = append(out, d)
+	}
+	return out
+}
+
+// ScaleDevices generates n further devices (users scale-00001 ... on the
+// ldap provider, one device each, seen within the last day in turn), for
+// lists and revocations at scale. Ids derive from the index, so two
+// emulators agree.
+func ScaleDevices(now time.Time, n int) []Device {
+	now = now.UTC().Truncate(time.Second)
+	sites := []string{SiteStockholm, SiteAtlanta, SiteAWS}
+	out := make([]Device, 0, n)
+	for i := range n {
+		user := fmt.Sprintf("scale-%05d", i+1)
+		host := user + "-laptop.corp.example.com"
+		id := uuid.NewSHA1(seedNamespace, []byte("ldap/"+user+"/"+host)).String()
+		seen := now.Add(-time.Duration(i%1440) * time.Minute)
+		out = append(out, Device{
+			DistinguishedName: DistinguishedName(id, user, "ldap"),
+			DeviceID:          id,
+			Username:          user,
+			ProviderName:      "ldap",
+			DeviceType:        "Client",
+			Hostname:          host,
+			OnBoardedAt:       now.AddDate(0, 0, -(30 + i%300)),
+			LastSeenAt:        &seen,
+			Sites:             []string{sites[i%3]},
+		})
 	}
 	return out
 }

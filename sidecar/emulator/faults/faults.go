@@ -7,6 +7,7 @@ package faults
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -143,9 +144,13 @@ func Latency(d time.Duration) Fault {
 	}
 }
 
-// Hang never answers; it returns when the caller goes away.
+// Hang never answers; it returns when the caller goes away. It reads the
+// request body first: net/http only notices a caller hanging up once the
+// body is consumed, and a handler that never returns blocks the test
+// server's Close.
 func Hang() Fault {
 	return func(w http.ResponseWriter, r *http.Request, _ http.Handler) {
+		_, _ = io.Copy(io.Discard, r.Body)
 		<-r.Context().Done()
 	}
 }

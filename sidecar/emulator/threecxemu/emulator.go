@@ -1,10 +1,12 @@
 package threecxemu
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/json"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +19,10 @@ type Options struct {
 	Now              func() time.Time // default time.Now
 	TokenLifetime    time.Duration    // default 60*time.Minute
 	ExpiresInMinutes bool             // emulate PBX < 20.0.9: expires_in counted in minutes
+	// Scale adds that many refresh tokens of the signed-in principal
+	// (MyTokens) and as many of other users (SecurityTokens), for lists at
+	// scale.
+	Scale int
 }
 
 // Emulator is an http.Handler that answers like a 3CX V20 PBX (XAPI 20.0.10) for the parts
@@ -32,8 +38,20 @@ type Emulator struct {
 	bearer   map[string]*session // access token → session
 
 	dataMu     sync.RWMutex
-	tokens     []*record // Pbx.RefreshToken, ordered by Id
+	tokens     []*record // Pbx.RefreshToken, ordered by Id; replaced, never changed in place
 	principals []*record // Pbx.ServicePrincipal, ordered by Id
+
+	// mine caches MyTokens of one caller for the current tokens slice, so
+	// paging through a large MyTokens costs each page its own size, not a
+	// scan of every token.
+	mineMu sync.Mutex
+	mine   ownedTokens
+}
+
+type ownedTokens struct {
+	of     []*record
+	caller string
+	mine   []*record
 }
 
 type session struct {
@@ -52,6 +70,9 @@ func New(opts Options) *Emulator {
 	}
 	now := opts.Now()
 	tokens := seedRefreshTokens(now)
+	if opts.Scale > 0 {
+		tokens = seedScale(tokens, now, opts.Scale)
+	}
 	e := &Emulator{
 		opts:       opts,
 		secrets:    map[string]string{},
@@ -100,13 +121,13 @@ func (e *Emulator) SecurityToken(id int32) (json.RawMessage, bool) {
 	return append(json.RawMessage(nil), e.tokens[i].full...), true
 }
 
+// findByID finds a record in a slice ordered by Id.
 func findByID(recs []*record, id int32) int {
-	for i, r := range recs {
-		if r.id == id {
-			return i
-		}
+	i, found := slices.BinarySearchFunc(recs, id, func(r *record, id int32) int { return cmp.Compare(r.id, id) })
+	if !found {
+		return -1
 	}
-	return -1
+	return i
 }
 
 const xapiPrefix = "/xapi/v1/"
@@ -230,9 +251,23 @@ func (e *Emulator) listRefreshTokens(w http.ResponseWriter, r *http.Request, rt 
 	all := e.tokens
 	e.dataMu.RUnlock()
 	if rt.set == "MyTokens" {
-		all = ownedBy(all, caller)
+		all = e.ownedBy(all, caller)
 	}
 	writeCollection(w, r, rt.set, refreshTokenType, all)
+}
+
+// ownedBy returns the caller's tokens, from the cache while the tokens
+// slice is the same one.
+func (e *Emulator) ownedBy(all []*record, caller string) []*record {
+	e.mineMu.Lock()
+	defer e.mineMu.Unlock()
+	c := e.mine
+	if c.caller == caller && len(c.of) == len(all) && (len(all) == 0 || &c.of[0] == &all[0]) {
+		return c.mine
+	}
+	mine := ownedBy(all, caller)
+	e.mine = ownedTokens{of: all, caller: caller, mine: mine}
+	return mine
 }
 
 func ownedBy(all []*record, caller string) []*record {

@@ -257,6 +257,11 @@ func containsFold(s, lowerTerm string) bool {
 // apply filters, searches, orders and pages the records. It returns the page and the number of
 // records that matched before paging (for @odata.count).
 func (q *query) apply(et *entityType, all []*record) ([]*record, int) {
+	if q.filter == nil && q.search == nil && len(q.orderBy) == 0 {
+		// Nothing to match or sort: the page is a window on the list, so
+		// reading every page of a large collection stays linear.
+		return window(all, q), len(all)
+	}
 	matched := make([]*record, 0, len(all))
 	for _, rec := range all {
 		if q.filter != nil && !q.filter.eval(rec).b {
@@ -281,17 +286,19 @@ func (q *query) apply(et *entityType, all []*record) ([]*record, int) {
 			return 0
 		})
 	}
-	total := len(matched)
-	page := matched
+	return window(matched, q), len(matched)
+}
+
+// window applies $skip and $top.
+func window(page []*record, q *query) []*record {
 	if q.skip >= len(page) {
-		page = nil
-	} else {
-		page = page[q.skip:]
+		return nil
 	}
+	page = page[q.skip:]
 	if q.hasTop && q.top < len(page) {
 		page = page[:q.top]
 	}
-	return page, total
+	return page
 }
 
 // compareForOrder sorts nulls first in ascending order, as the PBX's database does.

@@ -1,6 +1,7 @@
 package threecxemu
 
 import (
+	"slices"
 	"strconv"
 	"time"
 )
@@ -52,42 +53,7 @@ func seedRefreshTokens(now time.Time) []*record {
 	clients := seedClients(now)
 	var recs []*record
 	add := func(p person, c oauthClient, loginType string, age time.Duration, revoked string, expired bool) {
-		id := int64(len(recs) + 1)
-		created := now.Add(-age).Truncate(time.Second)
-		expires := created.Add(30 * 24 * time.Hour)
-		if expired {
-			expires = now.Add(-time.Duration(id) * time.Hour).Truncate(time.Second)
-		}
-		used := created.Add(age / 3).Truncate(time.Second)
-		ip := "10.20." + strconv.FormatInt(id%7, 10) + "." + strconv.FormatInt(40+id, 10)
-		vals := []value{
-			str(c.id),
-			when(created),
-			str(ip),
-			str(c.userAgent),
-			optStr(p.name),
-			when(expires),
-			num(id),
-			str(loginType),
-			boolean(false),
-			null(), null(), null(),
-			boolean(c.clientID != callerNumber),
-			strs(c.scopes...),
-			boolean(true),
-			// The PBX never shows refresh token material; the emulator has none to show.
-			str("********"),
-			when(used),
-			str("203.0.113." + strconv.FormatInt(10+id, 10)),
-			str(c.userAgent),
-			str(p.number),
-		}
-		if revoked != "" {
-			at := created.Add(age / 2).Truncate(time.Second)
-			vals[refreshTokenType.index["Revoked"]] = when(at)
-			vals[refreshTokenType.index["ReasonRevoked"]] = str(revoked)
-			vals[refreshTokenType.index["RevokedByIp"]] = str("10.20.0.5")
-		}
-		recs = append(recs, newRecord(refreshTokenType, vals, map[string][]byte{"Client": clientJSON(c)}))
+		recs = append(recs, refreshToken(now, int64(len(recs)+1), p, c, loginType, age, revoked, expired))
 	}
 	for i, p := range people {
 		c := clients[i%4]
@@ -122,6 +88,66 @@ func seedRefreshTokens(now time.Time) []*record {
 		add(self, clients[4], "OAuthClient", time.Duration(6+i*20)*time.Hour, revoked, false)
 	}
 	return recs
+}
+
+// refreshToken builds the seeded token with this Id.
+func refreshToken(now time.Time, id int64, p person, c oauthClient, loginType string, age time.Duration, revoked string, expired bool) *record {
+	created := now.Add(-age).Truncate(time.Second)
+	expires := created.Add(30 * 24 * time.Hour)
+	if expired {
+		expires = now.Add(-time.Duration(id) * time.Hour).Truncate(time.Second)
+	}
+	used := created.Add(age / 3).Truncate(time.Second)
+	ip := "10.20." + strconv.FormatInt(id%7, 10) + "." + strconv.FormatInt(40+id%200, 10)
+	vals := []value{
+		str(c.id),
+		when(created),
+		str(ip),
+		str(c.userAgent),
+		optStr(p.name),
+		when(expires),
+		num(id),
+		str(loginType),
+		boolean(false),
+		null(), null(), null(),
+		boolean(c.clientID != callerNumber),
+		strs(c.scopes...),
+		boolean(true),
+		// The PBX never shows refresh token material; the emulator has none to show.
+		str("********"),
+		when(used),
+		str("203.0.113." + strconv.FormatInt(10+id%240, 10)),
+		str(c.userAgent),
+		str(p.number),
+	}
+	if revoked != "" {
+		at := created.Add(age / 2).Truncate(time.Second)
+		vals[refreshTokenType.index["Revoked"]] = when(at)
+		vals[refreshTokenType.index["ReasonRevoked"]] = str(revoked)
+		vals[refreshTokenType.index["RevokedByIp"]] = str("10.20.0.5")
+	}
+	return newRecord(refreshTokenType, vals, map[string][]byte{"Client": clientJSON(c)})
+}
+
+// seedScale appends n tokens of the signed-in principal (MyTokens) and n of
+// other users (SecurityTokens only), for list and paging benchmarks at
+// scale. Ids continue after the last seeded one, so the list stays ordered.
+func seedScale(recs []*record, now time.Time, n int) []*record {
+	clients := seedClients(now)
+	self := person{"Tokenwarden automation", callerNumber}
+	next := int64(len(recs) + 1)
+	if len(recs) > 0 {
+		next = int64(recs[len(recs)-1].id) + 1
+	}
+	out := slices.Grow(recs, 2*n)
+	for i := range n {
+		age := time.Duration(1+i%720) * time.Hour
+		out = append(out, refreshToken(now, next, self, clients[4], "OAuthClient", age, "", false))
+		p := people[i%len(people)]
+		out = append(out, refreshToken(now, next+1, p, clients[i%4], "Password", age, "", false))
+		next += 2
+	}
+	return out
 }
 
 // oauthClientType is the part of Pbx.OAuthClient the emulator shows when Client is expanded.

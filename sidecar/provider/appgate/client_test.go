@@ -3,6 +3,7 @@ package appgate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -18,7 +19,9 @@ import (
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/appgateemu"
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/faults"
 	"github.com/tokenwarden/tokenwarden/sidecar/secret"
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
 func newClock() *testclock.Clock {
@@ -50,9 +53,16 @@ func (c *controller) connection() Connection {
 	return Connection{BaseURL: c.srv.URL + "/admin", Username: cred.Username, Password: secret.Value(cred.Password)}
 }
 
+// versions stands in for the memo the registry hands every session
+// (action.Env.Memo): clients of one controller share what was negotiated.
+// Every test's controller has an address of its own, so nothing carries
+// over between tests; the memo keeps ranges without a TTL, so it never
+// reads its clock.
+var versions = upstream.NewLocalMemo(nil)
+
 func newClient(t *testing.T, conn Connection, now func() time.Time, logs *testlog.Buffer) *Client {
 	t.Helper()
-	opts := Options{Now: now, Logger: slog.New(slog.DiscardHandler)}
+	opts := Options{Now: now, Logger: slog.New(slog.DiscardHandler), Memo: versions}
 	if logs != nil {
 		opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -61,6 +71,16 @@ func newClient(t *testing.T, conn Connection, now func() time.Time, logs *testlo
 		t.Fatal(err)
 	}
 	return c
+}
+
+// heldToken is the token c's holder holds (signing in if it holds none).
+func heldToken(t *testing.T, c *Client) string {
+	t.Helper()
+	tok, err := c.holder.Token(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 func problemOf(t *testing.T, err error) *action.Problem {
@@ -103,7 +123,7 @@ func TestOneSignInAndOneNegotiationServe200ConcurrentCalls(t *testing.T) {
 	if got := ctl.emu.Negotiations(); got != 1 {
 		t.Fatalf("Negotiations() = %d, want 1 per controller", got)
 	}
-	assertNoSecrets(t, logs.String(), ctl.emu.Credentials().Password, first.token, second.token)
+	assertNoSecrets(t, logs.String(), ctl.emu.Credentials().Password, heldToken(t, first), heldToken(t, second))
 	if !strings.Contains(logs.String(), "appgate sign-in") {
 		t.Fatalf("sign-ins are logged: %q", logs.String())
 	}
@@ -389,7 +409,7 @@ func TestBearerTokenConnectionNeverSignsIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := &testlog.Buffer{}
-	c := newClient(t, Connection{BaseURL: ctl.srv.URL + "/admin", Token: secret.Value(signedIn.token)}, ctl.clock.Now, logs)
+	c := newClient(t, Connection{BaseURL: ctl.srv.URL + "/admin", Token: secret.Value(heldToken(t, signedIn))}, ctl.clock.Now, logs)
 	out, err := c.RevokeTokens(context.Background(), RevokeRequest{DistinguishedNameFilter: "CN=alice,OU=ldap"})
 	if err != nil || len(out.Data) != 2 {
 		t.Fatalf("%v %+v", err, out)
@@ -402,7 +422,7 @@ func TestBearerTokenConnectionNeverSignsIn(t *testing.T) {
 	if ctl.emu.Logins() != 1 {
 		t.Fatalf("Logins() = %d: a token connection signed in", ctl.emu.Logins())
 	}
-	assertNoSecrets(t, logs.String(), signedIn.token)
+	assertNoSecrets(t, logs.String(), heldToken(t, signedIn))
 }
 
 func TestListQueryReachesTheController(t *testing.T) {
@@ -466,4 +486,156 @@ func BenchmarkRevokeTokens(b *testing.B) {
 			}
 		}
 	})
+}
+
+// Two sessions of one admin on one controller (a connection spelt two ways,
+// or two sidecars sharing a holder) sign in once between them, through the
+// holders action.Env.SignIns hands out.
+func TestSessionsOfOneAdminShareTheSignIn(t *testing.T) {
+	ctl := newController(t, appgateemu.Options{})
+	holders := upstream.NewLocalHolders(ctl.clock.Now, 0)
+	open := func(conn Connection) *Client {
+		c, err := New(conn, Options{Now: ctl.clock.Now, Logger: slog.New(slog.DiscardHandler), Memo: versions, SignIns: holders})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	conn := ctl.connection()
+	a := open(conn)
+	conn.BaseURL += "/"
+	b := open(conn)
+	var wg sync.WaitGroup
+	for i := range 100 {
+		c := a
+		if i%2 == 1 {
+			c = b
+		}
+		wg.Go(func() {
+			if _, err := c.ListDevices(context.Background(), ListQuery{}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := ctl.emu.Logins(); got != 1 {
+		t.Fatalf("Logins() = %d for two sessions of one admin, want 1", got)
+	}
+	other := ctl.connection()
+	other.Username = appgateemu.ViewerUsername
+	if _, err := open(other).ListDevices(context.Background(), ListQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ctl.emu.Logins(); got != 2 {
+		t.Fatalf("Logins() = %d: another admin must sign in on its own", got)
+	}
+}
+
+// hugeRevocation is a controller whose revocation answer is size bytes or
+// more: the emulator revokes, and the answer lists that many devices.
+func hugeRevocation(t *testing.T, ctl *controller, size int) Connection {
+	t.Helper()
+	var answer []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/admin/on-boarded-devices/revoke-tokens" {
+			ctl.emu.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		ctl.emu.ServeHTTP(rec, r)
+		if rec.Code != http.StatusOK {
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(answer)
+	}))
+	t.Cleanup(srv.Close)
+	var b strings.Builder
+	b.WriteString(`{"range":"0-0/0","data":[`)
+	for i := 0; b.Len() < size; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"distinguishedName":"CN=device-%08d,CN=user-%08d,OU=ldap","username":"user-%08d","providerName":"ldap","hostname":"host-%08d.corp.example.com","lastSeenAt":null}`, i, i, i, i)
+	}
+	b.WriteString(`]}`)
+	answer = []byte(b.String())
+	conn := ctl.connection()
+	conn.BaseURL = srv.URL + "/admin"
+	return conn
+}
+
+// A revocation of some 100 000 devices answers with 20 MiB (issue 11, bug
+// 4: it was cut at 8 MiB and reported as a 502 although the controller had
+// revoked). It is read whole; an answer beyond the limit is an unknown
+// outcome saying the controller answered 200, never a plain failure, and
+// is not sent again.
+func TestA20MiBRevocationAnswerIsNeverAPlainFailure(t *testing.T) {
+	ctl := newController(t, appgateemu.Options{})
+	conn := hugeRevocation(t, ctl, 20<<20)
+	out, err := newClient(t, conn, ctl.clock.Now, nil).RevokeTokens(context.Background(), RevokeRequest{DistinguishedNameFilter: "OU=ldap"})
+	if err != nil {
+		t.Fatalf("a 20 MiB answer: %v", err)
+	}
+	if len(out.Data) < 100000 {
+		t.Fatalf("%d devices read from a 20 MiB answer", len(out.Data))
+	}
+
+	c, err := New(conn, Options{Now: ctl.clock.Now, Logger: slog.New(slog.DiscardHandler), Memo: versions, MaxAnswer: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.RevokeTokens(context.Background(), RevokeRequest{DistinguishedNameFilter: "OU=ldap"})
+	p := problemOf(t, err)
+	if p.Kind() != action.KindOutcomeUnknown || p.Upstream == nil || p.Upstream.Status != http.StatusOK || !strings.Contains(p.Detail, "most likely carried out") {
+		t.Fatalf("an answer beyond the limit: %s %+v", p.Kind(), p)
+	}
+	if got := len(ctl.emu.Revocations()); got != 2 {
+		t.Fatalf("%d revocations for two calls: the one beyond the limit was repeated or lost", got)
+	}
+}
+
+// A login that never answers: 100 callers all get their answer within the
+// request timeout (plus a second of slack), from one sign-in.
+func TestAHangingLoginAnswersEveryWaiterInTime(t *testing.T) {
+	const timeout = 2 * time.Second
+	ctl := newController(t, appgateemu.Options{})
+	inj := faults.Wrap(ctl.emu).Add(faults.Rule{Path: "/admin/login", Fault: faults.Hang()})
+	srv := httptest.NewServer(inj)
+	t.Cleanup(srv.Close)
+	hc, err := upstream.NewFactory(upstream.Config{RequestTimeout: timeout, Destinations: upstream.Destinations{AllowLoopback: true}}).Client(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := ctl.connection()
+	conn.BaseURL = srv.URL + "/admin"
+	conn.APIVersion = NewestVersion // the probe is a POST /login too
+	c, err := New(conn, Options{HTTPClient: hc, Timeout: timeout, Now: ctl.clock.Now, Logger: slog.New(slog.DiscardHandler), Memo: versions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var late, wrong atomic.Int32
+	for range 100 {
+		wg.Go(func() {
+			start := time.Now()
+			_, err := c.ListDevices(context.Background(), ListQuery{})
+			if time.Since(start) > timeout+time.Second {
+				late.Add(1)
+			}
+			var p *action.Problem
+			if !errors.As(err, &p) || p.Kind() != action.KindUpstreamTimeout {
+				wrong.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if late.Load() > 0 || wrong.Load() > 0 {
+		t.Fatalf("%d callers answered after requestTimeout + 1 s, %d without upstream-timeout", late.Load(), wrong.Load())
+	}
+	if n := inj.Requests(http.MethodPost, "/admin/login"); n < 1 || n > 4 {
+		t.Fatalf("%d sign-in requests for 100 waiters, want one sign-in (with at most its retries)", n)
+	}
 }

@@ -27,5 +27,7 @@ func open(raw json.RawMessage, env action.Env) (action.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(conn, Options{HTTPClient: httpClient})
+	// The process clock decides token renewal and, for a dry run with an
+	// empty filter, which devices count as active in the last 24 hours.
+	return New(conn, Options{HTTPClient: httpClient, Logger: env.Logger, Now: env.Now, Timeout: env.HTTP.RequestTimeout(), SignIns: env.SignIns, Memo: env.Memo})
 }

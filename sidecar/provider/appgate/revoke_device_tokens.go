@@ -20,6 +20,8 @@ type revokeInput struct {
 	DelayMinutes               int      `json:"delayMinutes"`
 	DevicesPerSecond           float64  `json:"devicesPerSecond"`
 	ConfirmRevokeAll           bool     `json:"confirmRevokeAll"`
+	DryRun                     bool     `json:"dryRun"`
+	Verify                     bool     `json:"verify"`
 }
 
 // check refuses inputs the controller would read differently from what a
@@ -72,11 +74,27 @@ func canonicalTokenType(s string) string {
 	return s
 }
 
+// revokeMeta is the controller's list envelope plus what a dry run or a
+// verification adds.
+type revokeMeta struct {
+	ListMeta
+	DryRun       bool                 `json:"dryRun,omitempty"`
+	Caveats      []string             `json:"caveats,omitempty"`
+	Verified     *bool                `json:"verified,omitempty"`
+	Verification *action.Verification `json:"verification,omitempty"`
+}
+
+// noTokenState is said plainly rather than guessed: Appgate's admin API has
+// no read of a device's token state, so a revocation cannot be proven.
+const noTokenState = "The Appgate admin API shows no token state: no call reads whether a device's tokens are revoked, so this revocation cannot be verified. " +
+	"What the API can show: the devices the controller says it revoked (data, from its own answer) and when each device last signed in (lastSeenAt, GET /on-boarded-devices). " +
+	"A device seen again after delayMinutes has renewed its token, which a user who is still entitled to access may do."
+
 func revokeDeviceTokens(ctx context.Context, c *Client, in revokeInput) (any, error) {
 	if err := in.check(); err != nil {
 		return nil, err
 	}
-	list, err := c.RevokeTokens(ctx, RevokeRequest{
+	req := RevokeRequest{
 		DistinguishedNameFilter:    in.DistinguishedNameFilter,
 		SpecificDistinguishedNames: in.SpecificDistinguishedNames,
 		SiteID:                     in.SiteID,
@@ -84,9 +102,23 @@ func revokeDeviceTokens(ctx context.Context, c *Client, in revokeInput) (any, er
 		RevocationReason:           in.RevocationReason,
 		DelayMinutes:               &in.DelayMinutes,
 		DevicesPerSecond:           &in.DevicesPerSecond,
-	})
+	}
+	if in.DryRun {
+		p, err := c.PreviewRevocation(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		return action.Result{Data: p.Devices, Meta: revokeMeta{ListMeta: p.Meta, DryRun: true, Caveats: p.Caveats}}, nil
+	}
+	list, err := c.RevokeTokens(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	return list.result(), nil
+	res := list.result()
+	if !in.Verify {
+		return res, nil
+	}
+	meta := revokeMeta{ListMeta: res.Meta.(ListMeta), Verified: new(bool),
+		Verification: &action.Verification{Status: action.VerificationUnverifiable, Detail: noTokenState}}
+	return action.Result{Data: res.Data, Meta: meta}, nil
 }

@@ -1,15 +1,10 @@
 package appgate
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"sync"
-
-	"golang.org/x/sync/singleflight"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
 	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
@@ -46,50 +41,30 @@ func (r supportedRange) choose() (int, error) {
 	return v, nil
 }
 
-// versionCache remembers, per controller, the range it supports. It is
-// process-wide: every connection to the same controller shares one
-// negotiation.
-type versionCache struct {
-	mu     sync.Mutex
-	ranges map[string]supportedRange
-	flight singleflight.Group
-}
-
-var negotiated = &versionCache{ranges: map[string]supportedRange{}}
-
-func (vc *versionCache) get(key string) (supportedRange, bool) {
-	vc.mu.Lock()
-	defer vc.mu.Unlock()
-	r, ok := vc.ranges[key]
-	return r, ok
-}
-
-func (vc *versionCache) forget(key string) {
-	vc.mu.Lock()
-	delete(vc.ranges, key)
-	vc.mu.Unlock()
-}
+// versionKey is where the range a controller supports is kept in the
+// memo (upstream.Memo): every connection to the controller, and every
+// sidecar sharing the memo, reads the same entry.
+func (c *Client) versionKey() string { return "appgate/peer-versions/" + c.conn.BaseURL }
 
 // version returns the peer version to send: the pinned one, or the one
-// negotiated with this controller (negotiating now if nobody has yet).
+// negotiated with this controller (negotiating now if nobody has yet). A
+// negotiated range is kept until the controller refuses it with a 406.
 func (c *Client) version(ctx context.Context) (int, error) {
 	if c.conn.APIVersion != 0 {
 		return c.conn.APIVersion, nil
 	}
-	key := c.conn.BaseURL
-	r, ok := negotiated.get(key)
+	r, ok := c.remembered(ctx)
 	if !ok {
-		ch := negotiated.flight.DoChan(key, func() (any, error) {
-			if r, ok := negotiated.get(key); ok {
+		ch := c.probing.DoChan("probe", func() (any, error) {
+			if r, ok := c.remembered(ctx); ok {
 				return r, nil
 			}
 			r, err := c.probe(context.WithoutCancel(ctx))
 			if err != nil {
 				return nil, err
 			}
-			negotiated.mu.Lock()
-			negotiated.ranges[key] = r
-			negotiated.mu.Unlock()
+			b, _ := json.Marshal(r) // two ints: cannot fail
+			c.memo.Put(ctx, c.versionKey(), b, 0)
 			c.log.Info("appgate peer API version negotiated", "minSupported", r.Min, "maxSupported", r.Max)
 			return r, nil
 		})
@@ -111,35 +86,33 @@ func (c *Client) version(ctx context.Context) (int, error) {
 	return v, nil
 }
 
+func (c *Client) remembered(ctx context.Context) (supportedRange, bool) {
+	var r supportedRange
+	b, ok := c.memo.Get(ctx, c.versionKey())
+	if !ok || json.Unmarshal(b, &r) != nil || r.Max == 0 {
+		return supportedRange{}, false
+	}
+	return r, true
+}
+
 // probe asks the controller which versions it supports: a login request
 // without credentials and with a version no controller accepts, which the
 // controller refuses with 406 before it looks at the body.
 func (c *Client) probe(ctx context.Context) (supportedRange, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	body, _ := json.Marshal(map[string]string{"providerName": c.conn.ProviderName, "deviceId": c.conn.DeviceID})
 	// The probe carries no credentials and changes nothing.
 	ctx = upstream.WithRepeat(ctx, upstream.RepeatSafe)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.conn.BaseURL+"/login", bytes.NewReader(body))
+	status, raw, err := c.send(ctx, http.MethodPost, "/login", nil, map[string]string{"providerName": c.conn.ProviderName, "deviceId": c.conn.DeviceID}, probeVersion, true)
 	if err != nil {
-		return supportedRange{}, action.NewProblem(action.KindInternal, "building the version probe: %v", err)
+		return supportedRange{}, c.exchangeProblem(err)
 	}
-	req.Header.Set("Accept", mediaType(probeVersion))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return supportedRange{}, c.transportProblem(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	var r supportedRange
-	if resp.StatusCode != http.StatusNotAcceptable || json.Unmarshal(raw, &r) != nil || r.Max == 0 {
-		if resp.StatusCode >= 500 {
-			return supportedRange{}, upstreamProblem(resp.StatusCode, raw, "asking which API versions it supports")
+	if status != http.StatusNotAcceptable || json.Unmarshal(raw, &r) != nil || r.Max == 0 {
+		if status >= 500 {
+			return supportedRange{}, upstreamProblem(status, raw, "asking which API versions it supports")
 		}
 		return supportedRange{}, action.NewProblem(action.KindUpstreamVersion,
 			"%s answered the version probe with HTTP %d instead of 406 and its supported versions; is it an Appgate SDP controller's admin API? Set apiVersion to skip negotiation.",
-			c.conn.BaseURL, resp.StatusCode).WithUpstream(action.Upstream{Provider: ProviderID, Status: resp.StatusCode})
+			c.conn.BaseURL, status).WithUpstream(action.Upstream{Provider: ProviderID, Status: status})
 	}
 	return r, nil
 }

@@ -1,13 +1,11 @@
 package oauth
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
-	"io"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -18,21 +16,11 @@ import (
 	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
-// RetryPolicy bounds how long a revocation answered with 503 is retried.
-// RFC 7009 §2.2.1: 503 means the token was not revoked and the client should
-// try again, so giving up must never look like success.
-type RetryPolicy struct {
-	Attempts     int           // total attempts, the first included
-	BaseDelay    time.Duration // first wait when the server gives no Retry-After; doubles each time
-	MaxDelay     time.Duration // cap on one wait, Retry-After included
-	MaxTotalWait time.Duration // cap on the sum of the waits
-}
-
 // Options tune a Client; zero fields take DefaultOptions.
 type Options struct {
-	// Timeout bounds one Revoke call, discovery and retries included.
+	// Timeout bounds one Revoke call, discovery and retries included:
+	// limits.requestTimeout (open passes it); zero means upstream's default.
 	Timeout time.Duration
-	Retry   RetryPolicy
 	// DiscoveryTTL is how long an issuer's metadata is reused.
 	DiscoveryTTL time.Duration
 	Logger       *slog.Logger
@@ -40,8 +28,6 @@ type Options struct {
 
 // DefaultOptions are what NewClient uses for zero fields.
 var DefaultOptions = Options{
-	Timeout:      30 * time.Second,
-	Retry:        RetryPolicy{Attempts: 4, BaseDelay: 500 * time.Millisecond, MaxDelay: 5 * time.Second, MaxTotalWait: 10 * time.Second},
 	DiscoveryTTL: time.Hour,
 }
 
@@ -49,12 +35,11 @@ var DefaultOptions = Options{
 // the registry keeps one per distinct connection and its discovered endpoint
 // is reused. It is safe for concurrent use.
 type Client struct {
-	conn  Connection
-	http  *http.Client
-	opts  Options
-	log   *slog.Logger
-	sleep func(context.Context, time.Duration) error
-	now   func() time.Time
+	conn Connection
+	x    *upstream.Exchanger
+	opts Options
+	log  *slog.Logger
+	now  func() time.Time
 
 	mu         sync.Mutex
 	discovered *discovered
@@ -65,19 +50,7 @@ type Client struct {
 func NewClient(conn Connection, httpClient *http.Client, opts Options) *Client {
 	d := DefaultOptions
 	if opts.Timeout <= 0 {
-		opts.Timeout = d.Timeout
-	}
-	if opts.Retry.Attempts <= 0 {
-		opts.Retry.Attempts = d.Retry.Attempts
-	}
-	if opts.Retry.BaseDelay <= 0 {
-		opts.Retry.BaseDelay = d.Retry.BaseDelay
-	}
-	if opts.Retry.MaxDelay <= 0 {
-		opts.Retry.MaxDelay = d.Retry.MaxDelay
-	}
-	if opts.Retry.MaxTotalWait <= 0 {
-		opts.Retry.MaxTotalWait = d.Retry.MaxTotalWait
+		opts.Timeout = upstream.DefaultConfig().RequestTimeout
 	}
 	if opts.DiscoveryTTL <= 0 {
 		opts.DiscoveryTTL = d.DiscoveryTTL
@@ -89,23 +62,11 @@ func NewClient(conn Connection, httpClient *http.Client, opts Options) *Client {
 	hc := *httpClient
 	hc.CheckRedirect = noRedirects
 	return &Client{
-		conn:  conn.withDefaults(),
-		http:  &hc,
-		opts:  opts,
-		log:   log.With("provider", ProviderID),
-		sleep: sleepCtx,
-		now:   time.Now,
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+		conn: conn.withDefaults(),
+		x:    &upstream.Exchanger{HTTP: &hc, Timeout: opts.Timeout, MaxAnswer: maxBody},
+		opts: opts,
+		log:  log.With("provider", ProviderID),
+		now:  time.Now,
 	}
 }
 
@@ -146,10 +107,6 @@ func (c *Client) Revoke(ctx context.Context, req Request) (*Result, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	// Revoking twice is harmless, so the upstream client may retry resets,
-	// 429, 502 and 504; a 503 is left to the loop below, which follows RFC
-	// 7009 ("the token still exists").
-	ctx = upstream.LeaveStatuses(upstream.WithRepeat(ctx, upstream.RepeatSafe), http.StatusServiceUnavailable)
 
 	p := &c.conn
 	endpoint := p.fixedEndpoint()
@@ -161,51 +118,39 @@ func (c *Client) Revoke(ctx context.Context, req Request) (*Result, error) {
 	}
 	body, contentType := dialects[p.Dialect].body(p, req)
 	secret := p.ClientSecret.Reveal()
-	redact := redactor(req.Token, secret)
+	secrets := upstream.NewSecrets(req.Token, secret).AddBasic(p.ClientID, secret)
+	redact := secrets.Redact
+	call := upstream.Call{Method: http.MethodPost, URL: endpoint, Body: body,
+		Header: http.Header{"Content-Type": {contentType}, "Accept": {"application/json"}},
+		// Revoking twice is harmless, so the one retry policy repeats
+		// resets, 429, 502, 504 and 503, RFC 7009's "the token still
+		// exists, try again" (honouring Retry-After).
+		Repeat: upstream.RepeatSafe}
+	if p.ClientAuthMethod == AuthClientSecretBasic {
+		call.Header.Set("Authorization", basicAuthorization(p.ClientID, secret, !p.BasicWithoutFormEncoding))
+	}
 
 	res := &Result{TokenFingerprint: Fingerprint(req.Token), TokenTypeHint: req.TokenTypeHint, Dialect: p.Dialect, Endpoint: endpoint}
 	log := c.log.With("dialect", p.Dialect, "endpoint", endpoint, "token", res.TokenFingerprint)
-	var waited time.Duration
-	for {
-		res.Attempts++
-		httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
-		if err != nil {
-			return nil, action.NewProblem(action.KindInternal, "cannot build the revocation request")
-		}
-		httpReq.Header.Set("Content-Type", contentType)
-		httpReq.Header.Set("Accept", "application/json")
-		if p.ClientAuthMethod == AuthClientSecretBasic {
-			httpReq.Header.Set("Authorization", basicAuthorization(p.ClientID, secret, !p.BasicWithoutFormEncoding))
-		}
-		ans, err := send(c.http, httpReq)
-		if err != nil {
-			prob := transportProblem(ctx, err, endpoint, p.ClientAuthMethod)
-			log.Warn("oauth revocation failed", "kind", prob.Kind(), "attempt", res.Attempts)
-			return nil, prob
-		}
-		res.UpstreamStatus = ans.status
-		if ans.status == http.StatusServiceUnavailable {
-			wait, ok := c.nextWait(res.Attempts, waited, ans.header.Get("Retry-After"))
-			if ok {
-				log.Info("oauth revocation: server unavailable, retrying", "attempt", res.Attempts, "wait", wait)
-				if err := c.sleep(ctx, wait); err != nil {
-					return nil, stillActive(res.Attempts, waited, ans.header.Get("Retry-After"))
-				}
-				waited += wait
-				continue
-			}
-			log.Warn("oauth revocation: server stayed unavailable", "attempts", res.Attempts)
-			return nil, stillActive(res.Attempts, waited, ans.header.Get("Retry-After"))
-		}
-		if ans.status >= 200 && ans.status < 300 {
-			res.Revoked = true
-			log.Info("oauth token revoked", "status", ans.status, "attempts", res.Attempts)
-			return res, nil
-		}
-		prob := errorProblem(ans, endpoint, p, redact)
-		log.Warn("oauth revocation refused", "status", ans.status, "kind", prob.Kind())
+	ans, err := c.send(ctx, call, secrets)
+	if err != nil {
+		prob := transportProblem(ctx, err, endpoint, p.ClientAuthMethod)
+		log.Warn("oauth revocation failed", "kind", prob.Kind())
 		return nil, prob
 	}
+	res.UpstreamStatus, res.Attempts = ans.status, ans.attempts
+	switch {
+	case ans.status == http.StatusServiceUnavailable:
+		log.Warn("oauth revocation: server stayed unavailable", "attempts", ans.attempts)
+		return nil, stillActive(ans.attempts, ans.waited, ans.header.Get("Retry-After"))
+	case ans.status >= 200 && ans.status < 300:
+		res.Revoked = true
+		log.Info("oauth token revoked", "status", ans.status, "attempts", res.Attempts)
+		return res, nil
+	}
+	prob := errorProblem(ans, endpoint, p, redact)
+	log.Warn("oauth revocation refused", "status", ans.status, "kind", prob.Kind())
+	return nil, prob
 }
 
 // Test proves the connection by revoking a random token that was never
@@ -235,71 +180,44 @@ func basicAuthorization(id, secret string, formEncode bool) string {
 	return r.Header.Get("Authorization")
 }
 
-// answer is what came back, body capped.
+// answer is what came back, body capped at maxBody and redacted unless it
+// is a success.
 type answer struct {
-	status int
-	header http.Header
-	body   []byte
+	status   int
+	header   http.Header
+	body     []byte
+	attempts int           // requests sent, retries included
+	waited   time.Duration // between them
 }
 
+// maxBody bounds what is read of an answer: a revocation's success says
+// all in its status, and an error explains itself in far less.
 const maxBody = 64 << 10
 
-func send(hc *http.Client, req *http.Request) (*answer, error) {
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, err
+// send makes one exchange through the shared exchange. An answer longer
+// than maxBody is kept as its start: its status is what matters.
+func (c *Client) send(ctx context.Context, call upstream.Call, secrets *upstream.Secrets) (*answer, error) {
+	x := *c.x
+	x.Secrets = secrets
+	ans, err := x.Do(ctx, call)
+	var large *upstream.TooLargeError
+	switch {
+	case errors.As(err, &large):
+		return &answer{status: large.Status, header: large.Header, body: large.Head, attempts: 1}, nil
+	case err != nil:
+		return nil, upstream.Cause(err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil && resp.StatusCode/100 != 2 {
-		return nil, err
-	}
-	return &answer{status: resp.StatusCode, header: resp.Header, body: body}, nil
+	return &answer{status: ans.Status, header: ans.Header, body: ans.Body, attempts: ans.Attempts, waited: ans.Waited}, nil
 }
 
-// nextWait decides whether another attempt fits the policy and how long to
-// wait for it: Retry-After when the server gives one, doubling otherwise.
-func (c *Client) nextWait(attempts int, waited time.Duration, retryAfter string) (time.Duration, bool) {
-	pol := c.opts.Retry
-	if attempts >= pol.Attempts {
-		return 0, false
-	}
-	wait := pol.BaseDelay << (attempts - 1)
-	if d, ok := parseRetryAfter(retryAfter, c.now()); ok {
-		wait = d
-	}
-	if wait > pol.MaxDelay {
-		wait = pol.MaxDelay
-	}
-	if waited+wait > pol.MaxTotalWait {
-		return 0, false
-	}
-	return wait, true
-}
-
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	if v == "" {
-		return 0, false
-	}
-	var secs int
-	if _, err := fmt.Sscanf(v, "%d", &secs); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		d := t.Sub(now)
-		if d < 0 {
-			d = 0
-		}
-		return d, true
-	}
-	return 0, false
-}
-
+// stillActive is a revocation answered 503 after the retry policy ran out:
+// RFC 7009 says the token was not revoked, so giving up must never look
+// like success.
 func stillActive(attempts int, waited time.Duration, retryAfter string) *action.Problem {
 	p := action.NewProblem(action.KindOutcomeUnknown,
 		"the revocation endpoint answered 503 Service Unavailable %d time(s) over %s; the token may still be active, so try again later",
 		attempts, waited.Round(time.Millisecond))
-	if d, ok := parseRetryAfter(retryAfter, time.Now()); ok {
+	if d := upstream.RetryAfter(retryAfter, time.Now()); d > 0 {
 		p.RetryAfterSeconds = int((d + time.Second - 1) / time.Second)
 	}
 	return p.WithUpstream(action.Upstream{Provider: ProviderID, Status: http.StatusServiceUnavailable})

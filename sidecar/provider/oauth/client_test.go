@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -27,7 +28,8 @@ const (
 )
 
 // harness builds clients whose logs are captured and checked for secrets
-// when the test ends, and whose waits are recorded instead of slept.
+// when the test ends, and whose waits (the one retry policy's, that of
+// upstream.DefaultConfig) are recorded instead of slept.
 type harness struct {
 	t     *testing.T
 	log   *slog.Logger
@@ -55,13 +57,13 @@ func newHarness(t *testing.T, secrets ...string) *harness {
 // client builds a client for conn the way the provider's Open does.
 func (h *harness) client(conn Connection) *Client {
 	h.t.Helper()
-	hc, err := upstream.NewFactory(upstream.DefaultConfig()).Client(conn.TLS)
+	cfg := upstream.DefaultConfig()
+	cfg.Retry.Wait = func(_ context.Context, d time.Duration) error { h.waits = append(h.waits, d); return nil }
+	hc, err := upstream.NewFactory(cfg).Client(conn.TLS)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	c := NewClient(conn, hc, Options{Logger: h.log})
-	c.sleep = func(_ context.Context, d time.Duration) error { h.waits = append(h.waits, d); return nil }
-	return c
+	return NewClient(conn, hc, Options{Logger: h.log})
 }
 
 // Revoke revokes with a fresh client for conn.
@@ -237,17 +239,19 @@ func TestServiceUnavailableIsRetriedThenSucceeds(t *testing.T) {
 }
 
 func TestServiceUnavailableStormIsReportedAsStillActive(t *testing.T) {
+	pol := upstream.DefaultRetryPolicy()
 	for _, tc := range []struct {
 		name       string
 		retryAfter string
-		wantWaits  []time.Duration
+		requests   int
 		wantRetry  int
 	}{
-		// Without Retry-After the waits double from BaseDelay.
-		{"no Retry-After", "", []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}, 0},
-		// A huge Retry-After is capped at MaxDelay, and the total cap stops
-		// the retries before Attempts is reached.
-		{"long Retry-After", "3600", []time.Duration{5 * time.Second, 5 * time.Second}, 3600},
+		// Without Retry-After: the policy's attempts, each wait drawn
+		// below a ceiling that doubles from BaseDelay.
+		{"no Retry-After", "", pol.MaxAttempts, 0},
+		// A Retry-After beyond the policy's budget is not waited for: the
+		// caller is told to come back then.
+		{"long Retry-After", "3600", 1, 3600},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, got := fakeServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
@@ -259,11 +263,16 @@ func TestServiceUnavailableStormIsReportedAsStillActive(t *testing.T) {
 			h := newHarness(t)
 			_, err := h.Revoke(context.Background(), conn(srv.URL), Request{Token: canaryToken})
 			p := problemOf(t, err, action.KindOutcomeUnknown)
-			if !strings.Contains(p.Detail, "may still be active") {
+			if !strings.Contains(p.Detail, "may still be active") || !strings.Contains(p.Detail, fmt.Sprintf("%d time(s)", tc.requests)) {
 				t.Errorf("detail %q", p.Detail)
 			}
-			if !equalDurations(h.waits, tc.wantWaits) || len(*got) != len(tc.wantWaits)+1 {
-				t.Errorf("waits %v (want %v), requests %d", h.waits, tc.wantWaits, len(*got))
+			if len(*got) != tc.requests || len(h.waits) != tc.requests-1 {
+				t.Fatalf("%d requests, waits %v; want %d requests", len(*got), h.waits, tc.requests)
+			}
+			for i, d := range h.waits {
+				if ceiling := min(pol.BaseDelay<<i, pol.MaxDelay); d <= 0 || d > ceiling {
+					t.Errorf("wait %d is %v, want (0, %v]", i, d, ceiling)
+				}
 			}
 			if p.RetryAfterSeconds != tc.wantRetry {
 				t.Errorf("retryAfter %d", p.RetryAfterSeconds)
@@ -530,26 +539,5 @@ func TestTLSClientAuthUsesTheMTLSEndpointAlias(t *testing.T) {
 	form, _ := url.ParseQuery((*got)[1].body)
 	if form.Get("client_id") != "svc-mtls" || form.Has("client_secret") || (*got)[1].header.Get("Authorization") != "" {
 		t.Errorf("body %q", (*got)[1].body)
-	}
-}
-
-func TestRetryAfterForms(t *testing.T) {
-	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		in   string
-		want time.Duration
-		ok   bool
-	}{
-		{"7", 7 * time.Second, true},
-		{"0", 0, true},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0, true},
-		{"", 0, false},
-		{"soon", 0, false},
-		{"-3", 0, false},
-	} {
-		if got, ok := parseRetryAfter(tc.in, now); got != tc.want || ok != tc.ok {
-			t.Errorf("%q: %v %v, want %v %v", tc.in, got, ok, tc.want, tc.ok)
-		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
 // metadata holds the fields of RFC 8414 authorization server metadata (also
@@ -17,9 +18,12 @@ import (
 type metadata struct {
 	Issuer             string `json:"issuer"`
 	RevocationEndpoint string `json:"revocation_endpoint"`
+	// IntrospectionEndpoint (RFC 7662) is optional: introspect.go uses it.
+	IntrospectionEndpoint string `json:"introspection_endpoint"`
 	// MTLSAliases are RFC 8705 §5 endpoints to use with client certificates.
 	MTLSAliases struct {
-		RevocationEndpoint string `json:"revocation_endpoint"`
+		RevocationEndpoint    string `json:"revocation_endpoint"`
+		IntrospectionEndpoint string `json:"introspection_endpoint"`
 	} `json:"mtls_endpoint_aliases"`
 }
 
@@ -72,12 +76,7 @@ func (c *Client) fetchMetadata(ctx context.Context, issuer string) (*metadata, e
 	up := action.Upstream{Provider: ProviderID}
 	var tried []string
 	for _, where := range metadataURLs(issuer) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, where, nil)
-		if err != nil {
-			return nil, action.NewProblem(action.KindInternal, "cannot build the discovery request")
-		}
-		req.Header.Set("Accept", "application/json")
-		ans, err := send(c.http, req)
+		ans, err := c.send(ctx, upstream.Call{Method: http.MethodGet, URL: where, Header: http.Header{"Accept": {"application/json"}}}, nil)
 		if err != nil {
 			return nil, transportProblem(ctx, err, where, "")
 		}
@@ -98,9 +97,9 @@ func (c *Client) fetchMetadata(ctx context.Context, issuer string) (*metadata, e
 		if m.RevocationEndpoint == "" {
 			return nil, action.NewProblem(action.KindUpstreamError, "issuer %s publishes no revocation_endpoint in its metadata (%s); give revocationUrl instead", issuer, where).WithUpstream(up)
 		}
-		for _, e := range []string{m.RevocationEndpoint, m.MTLSAliases.RevocationEndpoint} {
+		for _, e := range []string{m.RevocationEndpoint, m.MTLSAliases.RevocationEndpoint, m.IntrospectionEndpoint, m.MTLSAliases.IntrospectionEndpoint} {
 			if u, err := url.Parse(e); e != "" && (err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http")) {
-				return nil, action.NewProblem(action.KindUpstreamError, "the metadata of %s names a revocation endpoint that is not an absolute http(s) URL", issuer).WithUpstream(up)
+				return nil, action.NewProblem(action.KindUpstreamError, "the metadata of %s names a revocation or introspection endpoint that is not an absolute http(s) URL", issuer).WithUpstream(up)
 			}
 		}
 		return &m, nil

@@ -1,7 +1,6 @@
 package oauth
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -46,15 +45,14 @@ func (github) dryRuns() bool { return true }
 
 func (github) request(ctx context.Context, c *Client, method, token string) (*answer, error) {
 	body, _ := json.Marshal(map[string]string{"access_token": token}) // strings only
-	req, err := http.NewRequestWithContext(ctx, method, c.conn.RevocationURL, bytes.NewReader(body))
-	if err != nil {
-		return nil, action.NewProblem(action.KindInternal, "cannot build the GitHub request")
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/vnd.github+json")
-	req.Header.Set("X-GitHub-Api-Version", gitHubAPIVersion)
-	req.SetBasicAuth(c.conn.ClientID, c.conn.ClientSecret.Reveal())
-	ans, err := send(c.http, req)
+	secret := c.conn.ClientSecret.Reveal()
+	call := upstream.Call{Method: method, URL: c.conn.RevocationURL, Body: body, Header: http.Header{
+		"Content-Type":         {"application/json"},
+		"Accept":               {"application/vnd.github+json"},
+		"X-Github-Api-Version": {gitHubAPIVersion},
+		"Authorization":        {basicAuthorization(c.conn.ClientID, secret, false)},
+	}, Mutating: method == http.MethodDelete}
+	ans, err := c.send(ctx, call, upstream.NewSecrets(token, secret).AddBasic(c.conn.ClientID, secret))
 	if err != nil {
 		return nil, transportProblem(ctx, err, c.conn.RevocationURL, AuthClientSecretBasic)
 	}

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
 // oauthError is an error body as RFC 6749 §5.2 shapes it, read liberally: the
@@ -144,17 +145,11 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-// redactor blanks the request's secrets out of anything the server said
-// before it reaches a problem or a log: some servers echo their input.
+// redactor blanks the request's secrets (and their encodings) out of
+// anything the server said before it reaches a problem or a log: some
+// servers echo their input.
 func redactor(secrets ...string) func(string) string {
-	return func(s string) string {
-		for _, sec := range secrets {
-			if len(sec) >= 4 {
-				s = strings.ReplaceAll(s, sec, "[redacted]")
-			}
-		}
-		return s
-	}
+	return upstream.NewSecrets(secrets...).Redact
 }
 
 func hostOf(endpoint string) string {

@@ -17,6 +17,7 @@ func Provider() action.Provider {
 		ID: ProviderID,
 		Actions: []action.Action{
 			{ID: "oauth.revokeToken", Run: action.Typed(revokeToken)},
+			{ID: "oauth.introspectToken", Run: action.Typed(introspectToken)},
 		},
 		Open: open,
 	}
@@ -31,5 +32,5 @@ func open(raw json.RawMessage, env action.Env) (action.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewClient(conn, httpClient, Options{Logger: env.Logger}), nil
+	return NewClient(conn, httpClient, Options{Logger: env.Logger, Timeout: env.HTTP.RequestTimeout()}), nil
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
 	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
@@ -43,16 +44,14 @@ var slackGone = map[string]string{
 func (slack) dryRuns() bool { return true }
 
 func (s slack) call(ctx context.Context, c *Client, endpoint, token string, form url.Values) (*answer, *slackAnswer, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
-	if err != nil {
-		return nil, nil, action.NewProblem(action.KindInternal, "cannot build the Slack request")
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
+	call := upstream.Call{Method: http.MethodPost, URL: endpoint, Body: []byte(form.Encode()), Header: http.Header{
+		"Content-Type": {"application/x-www-form-urlencoded"},
+		"Accept":       {"application/json"},
+	}}
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		call.Header.Set("Authorization", "Bearer "+token)
 	}
-	ans, err := send(c.http, req)
+	ans, err := c.send(ctx, call, upstream.NewSecrets(token))
 	if err != nil {
 		return nil, nil, transportProblem(ctx, err, endpoint, AuthNone)
 	}
@@ -157,8 +156,8 @@ func (slack) httpProblem(c *Client, endpoint string, ans *answer, redact func(st
 	}
 	p := action.NewProblem(kind, "Slack at %s answered %d with %s, not a Web API answer; the token may still be active", hostOf(endpoint), ans.status, up.Message)
 	if kind == action.KindUpstreamRateLimit {
-		if d, ok := parseRetryAfter(ans.header.Get("Retry-After"), c.now()); ok {
-			p.RetryAfterSeconds = int(d.Seconds())
+		if d := upstream.RetryAfter(ans.header.Get("Retry-After"), c.now()); d > 0 {
+			p.RetryAfterSeconds = int((d + time.Second - 1) / time.Second)
 		}
 	}
 	return p.WithUpstream(up)

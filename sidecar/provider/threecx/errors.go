@@ -1,17 +1,15 @@
 package threecx
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
 // odataError is the XAPI error envelope (Pbx.ODataErrors.ODataError).
@@ -30,8 +28,7 @@ type odataError struct {
 // apiProblem turns a non-2xx XAPI answer into a problem that keeps the
 // PBX's status, code, message and field targets, whatever the body was:
 // the vendor envelope, nothing at all, or a proxy's HTML page.
-func apiProblem(resp *http.Response, body []byte) *action.Problem {
-	status := resp.StatusCode
+func apiProblem(status int, header http.Header, body []byte) *action.Problem {
 	up := action.Upstream{Provider: "threecx", Status: status}
 	var env odataError
 	if json.Unmarshal(body, &env) == nil && (env.Error.Code != "" || env.Error.Message != "") {
@@ -44,7 +41,7 @@ func apiProblem(resp *http.Response, body []byte) *action.Problem {
 			up.Errors = append(up.Errors, action.FieldError{Field: d.Target, Message: msg})
 		}
 	} else {
-		up.Message = describeBody(resp.Header.Get("Content-Type"), body)
+		up.Message = describeBody(header.Get("Content-Type"), body)
 	}
 	detail := fmt.Sprintf("3CX answered HTTP %d", status)
 	if up.Message != "" {
@@ -61,7 +58,7 @@ func apiProblem(resp *http.Response, body []byte) *action.Problem {
 	}
 	p := action.NewProblem(kind, "%s", detail).WithUpstream(up)
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-		p.RetryAfterSeconds = retryAfter(resp.Header.Get("Retry-After"))
+		p.RetryAfterSeconds = retryAfter(header.Get("Retry-After"))
 	}
 	return p
 }
@@ -120,30 +117,45 @@ func retryAfter(v string) int {
 	return 0
 }
 
+// exchangeProblem names a call that got no usable answer: the sign-in it
+// needed failed (its problem, already made), no answer arrived, or the
+// answer was too large to read.
+func exchangeProblem(what string, err error) *action.Problem {
+	var p *action.Problem
+	var wait *upstream.SignInWaitError
+	var large *upstream.TooLargeError
+	switch {
+	case errors.As(err, &wait):
+		return transportProblem("sign-in", wait.Err)
+	case errors.As(err, &p):
+		// Every waiter of one sign-in gets the same problem; each gets
+		// its own copy, as callers add to it (what a list had read).
+		cp := *p
+		return &cp
+	case errors.As(err, &large) && large.Mutating && large.Status >= 200 && large.Status <= 299:
+		return action.NewProblem(action.KindOutcomeUnknown,
+			"3CX answered %s with HTTP %d, so it was most likely done, but the answer is longer than %d MiB and was not read; do not repeat it before checking",
+			what, large.Status, large.Limit>>20).WithUpstream(action.Upstream{Provider: "threecx", Status: large.Status})
+	case errors.As(err, &large):
+		return action.NewProblem(action.KindUpstreamError, "3CX answered %s with more than %d MiB", what, large.Limit>>20).
+			WithUpstream(action.Upstream{Provider: "threecx", Status: large.Status})
+	}
+	return transportProblem(what, err)
+}
+
 // transportProblem names a failure that happened before any answer.
 func transportProblem(what string, err error) *action.Problem {
 	if p, ok := action.UpstreamFailure("3CX", what, err); ok {
 		return p
 	}
-	var netErr net.Error
-	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+	switch upstream.Classify(err) {
+	case upstream.FailTimeout:
 		return action.NewProblem(action.KindUpstreamTimeout, "3CX did not answer %s in time", what)
-	case errors.Is(err, context.Canceled):
+	case upstream.FailCancelled:
 		return action.NewProblem(action.KindUpstreamTimeout, "the call to 3CX (%s) was cancelled", what)
 	default:
-		return action.NewProblem(action.KindUpstreamUnreachable, "could not reach 3CX for %s: %v", what, unwrapURL(err))
+		return action.NewProblem(action.KindUpstreamUnreachable, "could not reach 3CX for %s: %v", what, upstream.Cause(err))
 	}
-}
-
-// unwrapURL drops net/url's "Post \"https://...\":" prefix; the PBX address
-// is in the connection already and the cause is what helps.
-func unwrapURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 func asciiLower(s string) string {

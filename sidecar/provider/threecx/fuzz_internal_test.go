@@ -21,8 +21,7 @@ func FuzzAPIProblem(f *testing.F) {
 		if status < 100 || status > 599 {
 			status = 400 + (status%200+200)%200
 		}
-		resp := &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {contentType}, "Retry-After": {"5"}}}
-		p := apiProblem(resp, body)
+		p := apiProblem(status, http.Header{"Content-Type": {contentType}, "Retry-After": {"5"}}, body)
 		if p.Status < 400 {
 			t.Fatalf("status %d for an upstream %d", p.Status, status)
 		}

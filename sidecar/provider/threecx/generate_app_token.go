@@ -2,6 +2,7 @@ package threecx
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
@@ -13,10 +14,26 @@ import (
 type AppToken struct {
 	Resource string `json:"resource"`
 	ID       int32  `json:"id"`
-	AppToken string `json:"appToken"`
+	AppToken string `json:"appToken,omitempty"`
+	DryRun   bool   `json:"dryRun,omitempty"`
+	// Principal is, in a dry run, the service principal whose API key a
+	// real call would replace.
+	Principal json.RawMessage `json:"principal,omitempty"`
 }
 
-func generateAppToken(ctx context.Context, c *Client, in idInput) (any, error) {
+type generateInput struct {
+	ID     int32 `json:"id"`
+	DryRun bool  `json:"dryRun"`
+}
+
+func generateAppToken(ctx context.Context, c *Client, in generateInput) (any, error) {
+	if in.DryRun {
+		p, err := c.principal(ctx, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		return AppToken{Resource: "ServicePrincipal", ID: in.ID, DryRun: true, Principal: p}, nil
+	}
 	// Each call mints a new token: once a request may have reached the PBX
 	// it must not be sent again, or the caller would get a second token
 	// and never learn of the first.

@@ -57,8 +57,7 @@ func TestExpiryUnits(t *testing.T) {
 		{"minutes", float64(600), 10 * time.Hour},
 		{"auto", "3600", time.Hour},
 	} {
-		s := &signIn{unit: c.unit, now: func() time.Time { return now }}
-		if got := s.expiry(tok(c.in)).Sub(now); got != c.want {
+		if got := expiry(tok(c.in), c.unit, func() time.Time { return now }).Sub(now); got != c.want {
 			t.Errorf("%s %v: lifetime %v, want %v", c.unit, c.in, got, c.want)
 		}
 	}

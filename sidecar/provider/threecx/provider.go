@@ -30,6 +30,8 @@ func Provider() action.Provider {
 			{ID: "threecx.listSecurityTokens", Run: action.Typed(listSecurityTokens)},
 			{ID: "threecx.listRefreshTokens", Run: action.Typed(listRefreshTokens)},
 			{ID: "threecx.generateAppToken", Run: action.Typed(generateAppToken)},
+			{ID: "threecx.listServicePrincipals", Run: action.Typed(listServicePrincipals)},
+			{ID: "threecx.revokeRefreshToken", Run: action.Typed(revokeMyRefreshToken)},
 		},
 		Open: open,
 	}
@@ -48,5 +50,5 @@ func open(raw json.RawMessage, env action.Env) (action.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewClient(base, conn, httpClient), nil
+	return NewClient(base, conn, httpClient, env), nil
 }

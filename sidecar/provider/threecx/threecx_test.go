@@ -9,12 +9,16 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/faults"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/threecxemu"
 	"github.com/tokenwarden/tokenwarden/sidecar/internal/specguard"
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/testclock"
 	"github.com/tokenwarden/tokenwarden/sidecar/provider/threecx"
 	"github.com/tokenwarden/tokenwarden/sidecar/providers"
+	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
 type pbx struct {
@@ -28,6 +32,19 @@ type pbx struct {
 // the client makes is also checked against 3CX's own OpenAPI file.
 func newPBX(t *testing.T, opts threecxemu.Options) *pbx {
 	t.Helper()
+	return newPBXWith(t, opts, action.Env{}, nil)
+}
+
+// newPBXWith runs the PBX with the given sidecar environment (its clock is
+// also the emulator's), and wrap, when not nil, in front of the emulator.
+func newPBXWith(t *testing.T, opts threecxemu.Options, env action.Env, wrap func(http.Handler) http.Handler) *pbx {
+	t.Helper()
+	if env.Now == nil {
+		env.Now = testclock.New().Now
+	}
+	if opts.Now == nil {
+		opts.Now = env.Now
+	}
 	emu := threecxemu.New(opts)
 	var h http.Handler = emu
 	var guard *specguard.Guard
@@ -40,9 +57,12 @@ func newPBX(t *testing.T, opts threecxemu.Options) *pbx {
 	} else {
 		t.Logf("not checking requests against the 3CX spec: %v", err)
 	}
+	if wrap != nil {
+		h = wrap(h)
+	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	reg, err := providers.Registry(action.Env{})
+	reg, err := providers.Registry(env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,6 +239,58 @@ func TestColdBurstSignsInOnce(t *testing.T) {
 	}
 	if got := p.emu.TokenRequests(); got != 1 {
 		t.Fatalf("%d token requests reached the PBX, want exactly 1", got)
+	}
+}
+
+// A token endpoint that never answers must not make waiters queue behind
+// one another (issue 11, bug 1: answers came one requestTimeout apart):
+// every caller gets its answer within its own requestTimeout, however many
+// wait, and the one sign-in is not started again by each waiter.
+func TestHangingTokenEndpointAnswersEveryWaiterInTime(t *testing.T) {
+	const timeout = 2 * time.Second
+	clock := testclock.New()
+	var inj *faults.Injector
+	p := newPBXWith(t, threecxemu.Options{}, action.Env{
+		HTTP:    upstream.NewFactory(upstream.Config{RequestTimeout: timeout, Destinations: upstream.Destinations{AllowLoopback: true}}),
+		SignIns: upstream.NewLocalHolders(clock.Now, timeout),
+		Now:     clock.Now,
+	}, func(h http.Handler) http.Handler {
+		inj = faults.Wrap(h).Add(faults.Rule{Path: "/connect/token", Fault: faults.Hang()})
+		return inj
+	})
+	const n = 100
+	began := time.Now()
+	var wg sync.WaitGroup
+	late := make(chan time.Duration, n)
+	probs := make(chan *action.Problem, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			_, prob := p.call(t, "threecx.listSecurityTokens", `{"top": 1}`)
+			if took := time.Since(start); took > timeout+time.Second {
+				late <- took
+			}
+			probs <- prob
+		}()
+	}
+	wg.Wait()
+	t.Logf("all answered after %v; %d token requests", time.Since(began), inj.Requests(http.MethodPost, "/connect/token"))
+	close(late)
+	close(probs)
+	for took := range late {
+		t.Errorf("a caller waited %v, more than requestTimeout (%v) + 1 s", took, timeout)
+	}
+	for prob := range probs {
+		if prob == nil || prob.Kind() != action.KindUpstreamTimeout {
+			t.Fatalf("want upstream-timeout for every caller, got %+v", prob)
+		}
+	}
+	// The retry layer may repeat a sign-in that failed, but the callers
+	// did not each start their own.
+	if got := inj.Requests(http.MethodPost, "/connect/token"); got < 1 || got > 4 {
+		t.Fatalf("%d token requests for %d waiters, want one sign-in (with at most its retries)", got, n)
 	}
 }
 
