@@ -124,6 +124,11 @@ func setupAndRun(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	plWorkflows, err := platformWorkflows()
+	if err != nil {
+		return 0, err
+	}
+	oaWorkflows = append(oaWorkflows, plWorkflows...)
 	nodeWorkflows := append(append(append(append(append(append(threeCxWorkflows(), agWorkflows...), oaWorkflows...), profileWorkflows()...), linkedItemsWorkflows()...), pickerWorkflows()...), truncatedWorkflows()...)
 	if err := importAll(ctx, env.n8n, filepath.Join(tmp, "import-custom"), append(creds, profileCredentials()...), nodeWorkflows); err != nil {
 		return 0, err

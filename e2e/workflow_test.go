@@ -136,6 +136,11 @@ func demoCredentials() ([]map[string]any, error) {
 		}
 		data := map[string]any{"sidecarUrl": env.sidecarURL}
 		for field, value := range conn {
+			// dialect is the older spelling of preset (the demo's nexus
+			// connection still uses it): a credential saved that way.
+			if field == "dialect" {
+				field = "preset"
+			}
 			expr, ok := env.pack.Connections[provider][field].(string)
 			if !ok {
 				return nil, fmt.Errorf("credential %s does not send the %q field of the demo's %s connection", typ, field, key)

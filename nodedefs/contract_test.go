@@ -31,7 +31,6 @@ import (
 var hiddenInput = map[string]string{
 	"appgate.revokeDeviceTokens input.dryRun":  "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
 	"appgate.revokeDeviceTokens input.verify":  "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
-	"oauth.revokeToken input.dryRun":           "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
 	"oauth.revokeToken input.introspectionUrl": "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
 	"oauth.revokeToken input.verify":           "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
 	"threecx.generateAppToken input.dryRun":    "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
@@ -42,10 +41,7 @@ var hiddenInput = map[string]string{
 
 // hiddenConnection lists connection fields no credential sends, each with why.
 var hiddenConnection = map[string]string{
-	"oauth connection.authorizationServerId": "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
-	"oauth connection.domain":                "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
-	"oauth connection.preset":                "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
-	"oauth connection.realm":                 "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
+	"oauth connection.dialect": "the older spelling of preset: the credential sends preset (its field is still named dialect, so credentials saved with dialect rfc7009 or nexus keep their choice)",
 }
 
 // unofferedActions lists actions no node offers yet, each with why.
@@ -866,9 +862,11 @@ func checkCredential(c *credential, mapping map[string]any, s *schemaSet) []stri
 		bad("no connection mapping for %s in nodedefs/shared/connections.ts", provider)
 		return problems
 	}
-	props := map[string]*property{}
+	// A field may be defined more than once, each definition shown in other
+	// cases (the OAuth credential's base URL per preset).
+	props := map[string][]*property{}
 	for _, p := range c.Properties {
-		props[p.Name] = p
+		props[p.Name] = append(props[p.Name], p)
 	}
 	referenced := map[string]bool{}
 	reached := map[string]bool{}
@@ -899,20 +897,21 @@ func checkCredential(c *credential, mapping map[string]any, s *schemaSet) []stri
 			target := refs[len(refs)-1][1]
 			for _, r := range refs {
 				referenced[r[1]] = true
-				if p := props[r[1]]; p != nil && p.Type != "hidden" {
+				if ps := props[r[1]]; len(ps) > 0 && ps[0].Type != "hidden" {
 					target = r[1]
 				}
 			}
-			p := props[target]
-			if p == nil {
+			if len(props[target]) == 0 {
 				bad("connection.%s uses $credentials.%s, which the credential does not have", path, target)
 				continue
 			}
-			if !shownOnlyIn(p, "details") {
-				bad("%q fills connection.%s but is not shown only when %s is details (displayOptions.show.%s)", target, path, modeField, modeField)
-			}
-			for _, msg := range compatible(p, f, strings.Contains(expr, "undefined")) {
-				bad("%q → connection.%s: %s", target, path, msg)
+			for _, p := range props[target] {
+				if !shownOnlyIn(p, "details") {
+					bad("%q fills connection.%s but is not shown only when %s is details (displayOptions.show.%s)", target, path, modeField, modeField)
+				}
+				for _, msg := range compatible(p, f, strings.Contains(expr, "undefined")) {
+					bad("%q → connection.%s: %s", target, path, msg)
+				}
 			}
 		}
 	}
@@ -962,7 +961,7 @@ func shownOnlyIn(p *property, mode string) bool {
 // fields and a sidecar profile: a mode field defaulting to the connection
 // fields, a profile name shown only in profile mode, and a test request
 // whose members are the envelope's, the profile sent only in profile mode.
-func checkProfileMode(c *credential, props map[string]*property, referenced map[string]bool) []string {
+func checkProfileMode(c *credential, props map[string][]*property, referenced map[string]bool) []string {
 	var problems []string
 	bad := func(format string, args ...any) {
 		problems = append(problems, c.file+": "+fmt.Sprintf(format, args...))
@@ -973,7 +972,10 @@ func checkProfileMode(c *credential, props map[string]*property, referenced map[
 			bad("test request body member %q is not a member of the sidecar's request envelope (action.Envelope)", member)
 		}
 	}
-	mode := props[modeField]
+	var mode *property
+	if ps := props[modeField]; len(ps) == 1 {
+		mode = ps[0]
+	}
 	if mode == nil || mode.Type != "options" || mode.Default != "details" {
 		bad("needs an options field %q defaulting to \"details\"", modeField)
 	} else {
@@ -985,7 +987,10 @@ func checkProfileMode(c *credential, props map[string]*property, referenced map[
 			bad("field %q must offer exactly details and profile", modeField)
 		}
 	}
-	p := props[profileField]
+	var p *property
+	if ps := props[profileField]; len(ps) == 1 {
+		p = ps[0]
+	}
 	if p == nil || p.Type != "string" || !p.Required || !shownOnlyIn(p, "profile") {
 		bad("needs a required string field %q shown only when %s is profile", profileField, modeField)
 	}

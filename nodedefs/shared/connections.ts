@@ -12,11 +12,20 @@ import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 export interface FieldSource {
 	/** The credential field; with several, the first one that is not empty. */
 	from: string | string[];
-	/** Sent only when each named credential field has one of these values. */
-	when?: Record<string, string[]>;
+	/**
+	 * Sent only when each named credential field has one of these values;
+	 * with a list, when any one of the conditions holds (as a field defined
+	 * twice shows when either definition's displayOptions hold).
+	 */
+	when?: Condition | Condition[];
 	/** Left out when empty ("", 0, false), instead of sent as such. */
 	omitEmpty?: boolean;
 }
+
+/** Each named credential field has one of the listed values. */
+export type Condition = Record<string, string[]>;
+
+const conditionsOf = (s: FieldSource): Condition[] => (s.when === undefined ? [] : Array.isArray(s.when) ? s.when : [s.when]);
 
 export interface ConnectionSpec {
 	[field: string]: FieldSource | ConnectionSpec;
@@ -55,15 +64,33 @@ export const appgateConnection: ConnectionSpec = {
 	tls,
 };
 
+// The credential's preset choice is still named dialect: credentials saved
+// before presets hold dialect rfc7009 or nexus there, which are presets of
+// the same names, so they keep working unchanged. It is sent as preset only
+// (the sidecar refuses preset and dialect together).
+const clientAuthPresets = ['rfc7009', 'nexus', 'okta', 'auth0', 'keycloak'];
+
 export const oauthConnection: ConnectionSpec = {
-	dialect: { from: 'dialect' },
-	revocationUrl: { from: 'revocationUrl', omitEmpty: true },
+	preset: { from: 'dialect' },
+	revocationUrl: { from: 'revocationUrl', when: { dialect: ['rfc7009', 'nexus'] }, omitEmpty: true },
 	issuer: { from: 'issuer', when: { dialect: ['rfc7009'] }, omitEmpty: true },
-	baseUrl: { from: 'baseUrl', when: { dialect: ['nexus'] }, omitEmpty: true },
-	clientId: { from: 'clientId' },
-	clientSecret: { from: 'clientSecret', when: { clientAuthMethod: ['client_secret_basic', 'client_secret_post'] } },
-	clientAuthMethod: { from: 'clientAuthMethod' },
-	basicWithoutFormEncoding: { from: 'basicWithoutFormEncoding', when: { clientAuthMethod: ['client_secret_basic'] } },
+	baseUrl: { from: 'baseUrl', when: { dialect: ['nexus', 'keycloak', 'github', 'slack'] }, omitEmpty: true },
+	domain: { from: 'domain', when: { dialect: ['okta', 'auth0', 'salesforce'] }, omitEmpty: true },
+	authorizationServerId: { from: 'authorizationServerId', when: { dialect: ['okta'] }, omitEmpty: true },
+	realm: { from: 'realm', when: { dialect: ['keycloak'] }, omitEmpty: true },
+	clientId: { from: 'clientId', when: { dialect: [...clientAuthPresets, 'github'] } },
+	clientSecret: {
+		from: 'clientSecret',
+		when: [
+			{ dialect: clientAuthPresets, clientAuthMethod: ['client_secret_basic', 'client_secret_post'] },
+			{ dialect: ['github'] },
+		],
+	},
+	clientAuthMethod: { from: 'clientAuthMethod', when: { dialect: clientAuthPresets } },
+	basicWithoutFormEncoding: {
+		from: 'basicWithoutFormEncoding',
+		when: { dialect: clientAuthPresets, clientAuthMethod: ['client_secret_basic'] },
+	},
 	tls,
 };
 
@@ -78,12 +105,18 @@ function expression(s: FieldSource): string {
 	let value = froms.map((f) => `$credentials.${f}`).join(' || ');
 	if (froms.length > 1) value = `(${value})`;
 	if (s.omitEmpty) value = `${value} || undefined`;
-	const conditions = Object.entries(s.when ?? {}).map(([field, values]) =>
-		values.length === 1
-			? `$credentials.${field} === '${values[0]}'`
-			: `(${values.map((v) => `$credentials.${field} === '${v}'`).join(' || ')})`,
-	);
-	return conditions.length ? `={{${conditions.join(' && ')} ? ${value} : undefined}}` : `={{${value}}}`;
+	const all = (c: Condition) =>
+		Object.entries(c)
+			.map(([field, values]) =>
+				values.length === 1
+					? `$credentials.${field} === '${values[0]}'`
+					: `(${values.map((v) => `$credentials.${field} === '${v}'`).join(' || ')})`,
+			)
+			.join(' && ');
+	const conditions = conditionsOf(s).map(all);
+	if (!conditions.length) return `={{${value}}}`;
+	const test = conditions.length === 1 ? conditions[0] : conditions.map((c) => `(${c})`).join(' || ');
+	return `={{${test} ? ${value} : undefined}}`;
 }
 
 /** connectionMapping renders a spec as expressions. */
@@ -106,8 +139,9 @@ export function envelopeFrom(spec: ConnectionSpec, creds: ICredentialDataDecrypt
 				out[k] = build(v);
 				continue;
 			}
-			const ok = Object.entries(v.when ?? {}).every(([field, values]) => values.includes(String(creds[field])));
-			if (!ok) continue;
+			const holds = (c: Condition) => Object.entries(c).every(([field, values]) => values.includes(String(creds[field])));
+			const conditions = conditionsOf(v);
+			if (conditions.length && !conditions.some(holds)) continue;
 			const froms = Array.isArray(v.from) ? v.from : [v.from];
 			const value = froms.map((f) => creds[f]).find((x) => x !== undefined && x !== '') ?? creds[froms[froms.length - 1]];
 			if (v.omitEmpty && !value) continue;

@@ -68,4 +68,16 @@ export const tokenFields: INodeProperties[] = [
 			},
 		},
 	},
+	{
+		displayName: 'Dry Run',
+		name: 'dryRun',
+		type: 'boolean',
+		default: false,
+		displayOptions: { show: showForRevoke },
+		description:
+			"Whether to revoke nothing and only check the token: GitHub's token check, Slack's test mode, introspection where the server has it. Where it has none the answer says the server cannot tell.",
+		routing: {
+			send: { type: 'body', property: 'input.dryRun' },
+		},
+	},
 ];
