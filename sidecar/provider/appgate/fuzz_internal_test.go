@@ -2,7 +2,10 @@ package appgate
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/action"
 )
 
 // FuzzControllerErrors: any error body the controller (or a proxy) sends
@@ -29,4 +32,14 @@ func FuzzControllerErrors(f *testing.F) {
 			t.Fatalf("lost the status: %+v", p)
 		}
 	})
+}
+
+// A controller message that ends in a full stop is not given a second one.
+func TestProblemsDoNotDoubleTheControllersFullStop(t *testing.T) {
+	raw := []byte(`{"id":"unauthorized","message":"Invalid username or password."}`)
+	for _, p := range []*action.Problem{signInProblem(raw, "admin", "local"), upstreamProblem(403, raw, "revoking")} {
+		if strings.Contains(p.Detail, "..") {
+			t.Errorf("doubled full stop: %s", p.Detail)
+		}
+	}
 }

@@ -57,7 +57,7 @@ func (e apiError) summary(status int) string {
 func upstreamProblem(status int, raw []byte, doing string) *action.Problem {
 	e := parseAPIError(raw)
 	kind := action.KindForUpstreamStatus(status)
-	detail := fmt.Sprintf("Appgate answered HTTP %d while %s: %s", status, doing, e.summary(status))
+	detail := fmt.Sprintf("Appgate answered HTTP %d while %s: %s", status, doing, strings.TrimRight(e.summary(status), ". "))
 	switch status {
 	case http.StatusForbidden:
 		detail += ". The admin role of the connection's user lacks the privilege for this call."
@@ -70,9 +70,11 @@ func upstreamProblem(status int, raw []byte, doing string) *action.Problem {
 // signInProblem explains a refused sign-in without repeating the password.
 func signInProblem(raw []byte, username, provider string) *action.Problem {
 	e := parseAPIError(raw)
+	// The controller's own message often ends in a full stop already.
+	said := strings.TrimRight(e.summary(http.StatusUnauthorized), ". ")
 	return action.NewProblem(action.KindUpstreamAuth,
 		"Appgate refused the sign-in of %q with identity provider %q: %s. Check the connection's username, password and providerName; the user must be exempt from admin MFA.",
-		username, provider, e.summary(http.StatusUnauthorized)).WithUpstream(e.upstream(http.StatusUnauthorized))
+		username, provider, said).WithUpstream(e.upstream(http.StatusUnauthorized))
 }
 
 // versionRefused explains a 406 for a version the controller will not
