@@ -78,13 +78,16 @@ try {
 		await byTest('node-credentials-select-item-new').first().click();
 
 		const dialog = byTest('credential-edit-dialog');
+		const labelText = 'label .n8n-text, [data-test-id="input-label"] .n8n-text, label, [data-test-id="input-label"]';
 		await dialog.waitFor();
 		for (const [label, value] of Object.entries(n.fields)) {
-			// The label exactly: "API Key" must not find "Sidecar API Key".
+			// The label exactly: "API Key" must not find "Sidecar API Key". The
+			// label element also holds the Fixed/Expression toggle, so the
+			// match is on the text inside it.
 			const exact = new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\*?\\s*$`);
 			const field = dialog
 				.locator('[data-test-id="credential-connection-parameter"]')
-				.filter({ has: page.locator('label, .n8n-input-label, [data-test-id="input-label"]').filter({ hasText: exact }) })
+				.filter({ has: page.locator(labelText).filter({ hasText: exact }) })
 				.first();
 			const input = field.locator('input, textarea').first();
 			await input.fill(String(value));
@@ -93,7 +96,12 @@ try {
 		// Saving a credential that has a test request runs the test.
 		await byTest('credential-save-button').click();
 		const ok = byTest('credentials-config-container-test-success');
-		const failed = dialog.locator('.el-alert, [role="alert"]').filter({ hasText: /./ });
+		// The form's own "Need help filling out these fields?" notice is an
+		// alert too, shown before any test: it is not the test's answer.
+		const failed = dialog
+			.locator('.el-alert, [role="alert"]')
+			.filter({ hasText: /./ })
+			.filter({ hasNotText: /Need help filling out these fields/ });
 		await Promise.race([ok.waitFor({ state: 'visible' }), failed.first().waitFor({ state: 'visible' })]);
 		seen.credentialTested = await ok.isVisible();
 		seen.testMessage = seen.credentialTested ? 'Connection tested successfully' : await failed.first().innerText();
