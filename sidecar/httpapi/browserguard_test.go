@@ -15,11 +15,7 @@ import (
 // with demo connections holding a canary secret.
 func guarded(t *testing.T) http.Handler {
 	t.Helper()
-	set, err := action.LoadSchemas()
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := action.NewRegistry(set, action.Env{}, providers.All()...)
+	reg, err := providers.Registry(action.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}

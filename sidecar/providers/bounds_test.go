@@ -16,11 +16,7 @@ import (
 // Every number an action sends upstream has an upper bound in its schema:
 // a walk over each input schema (refs bundled) finds none without.
 func TestEveryInputNumberIsBounded(t *testing.T) {
-	set, err := action.LoadSchemas()
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := action.NewRegistry(set, action.Env{}, providers.All()...)
+	reg, err := providers.Registry(action.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,11 +51,7 @@ func TestEveryInputNumberIsBounded(t *testing.T) {
 
 // Out-of-range numbers are refused before anything is sent, each named.
 func TestOutOfBoundsNumbersAreNamed(t *testing.T) {
-	set, err := action.LoadSchemas()
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := action.NewRegistry(set, action.Env{}, providers.All()...)
+	reg, err := providers.Registry(action.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
