@@ -117,18 +117,11 @@ func (c *Client) Revoke(ctx context.Context, req Request) (*Result, error) {
 		}
 	}
 	body, contentType := dialects[p.Dialect].body(p, req)
-	secret := p.ClientSecret.Reveal()
-	secrets := upstream.NewSecrets(req.Token, secret).AddBasic(p.ClientID, secret)
+	// Revoking twice is harmless, so the one retry policy repeats resets,
+	// 429, 502, 504 and 503, RFC 7009's "the token still exists, try
+	// again" (honouring Retry-After).
+	call, secrets := p.clientCall(endpoint, body, contentType, req.Token)
 	redact := secrets.Redact
-	call := upstream.Call{Method: http.MethodPost, URL: endpoint, Body: body,
-		Header: http.Header{"Content-Type": {contentType}, "Accept": {"application/json"}},
-		// Revoking twice is harmless, so the one retry policy repeats
-		// resets, 429, 502, 504 and 503, RFC 7009's "the token still
-		// exists, try again" (honouring Retry-After).
-		Repeat: upstream.RepeatSafe}
-	if p.ClientAuthMethod == AuthClientSecretBasic {
-		call.Header.Set("Authorization", basicAuthorization(p.ClientID, secret, !p.BasicWithoutFormEncoding))
-	}
 
 	res := &Result{TokenFingerprint: Fingerprint(req.Token), TokenTypeHint: req.TokenTypeHint, Dialect: p.Dialect, Endpoint: endpoint}
 	log := c.log.With("dialect", p.Dialect, "endpoint", endpoint, "token", res.TokenFingerprint)
@@ -167,6 +160,22 @@ func (c *Client) Test(ctx context.Context) error {
 	}
 	_, err := c.RevokeToken(ctx, Request{Token: "tokenwarden-connection-test-" + hex.EncodeToString(b)}, false)
 	return err
+}
+
+// clientCall is a POST to one of the server's endpoints (revocation,
+// introspection) with the client authenticated as its method says, and the
+// secrets it carries (the token, the client secret, the Basic header) for
+// redaction. The call may be repeated: neither endpoint changes anything on
+// a second identical request.
+func (p *Connection) clientCall(endpoint string, body []byte, contentType, token string) (upstream.Call, *upstream.Secrets) {
+	secret := p.ClientSecret.Reveal()
+	call := upstream.Call{Method: http.MethodPost, URL: endpoint, Body: body,
+		Header: http.Header{"Content-Type": {contentType}, "Accept": {"application/json"}},
+		Repeat: upstream.RepeatSafe}
+	if p.ClientAuthMethod == AuthClientSecretBasic {
+		call.Header.Set("Authorization", basicAuthorization(p.ClientID, secret, !p.BasicWithoutFormEncoding))
+	}
+	return call, upstream.NewSecrets(token, secret).AddBasic(p.ClientID, secret)
 }
 
 // basicAuthorization builds the header of RFC 6749 §2.3.1: id and secret are

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
-	"github.com/tokenwarden/tokenwarden/sidecar/upstream"
 )
 
 // Introspection is an RFC 7662 answer, passed on without the token: the
@@ -81,15 +80,8 @@ func (c *Client) Introspect(ctx context.Context, endpoint string, req Request) (
 	// RFC 7662 §2.1 has the body and client authentication of RFC 7009:
 	// token, token_type_hint, and the client where its method puts it.
 	body, contentType := rfc7009{}.body(p, req)
-	secret := p.ClientSecret.Reveal()
-	secrets := upstream.NewSecrets(req.Token, secret).AddBasic(p.ClientID, secret)
+	call, secrets := p.clientCall(endpoint, body, contentType, req.Token)
 	redact := secrets.Redact
-	call := upstream.Call{Method: http.MethodPost, URL: endpoint, Body: body,
-		Header: http.Header{"Content-Type": {contentType}, "Accept": {"application/json"}},
-		Repeat: upstream.RepeatSafe}
-	if p.ClientAuthMethod == AuthClientSecretBasic {
-		call.Header.Set("Authorization", basicAuthorization(p.ClientID, secret, !p.BasicWithoutFormEncoding))
-	}
 	ans, err := c.send(ctx, call, secrets)
 	if err != nil {
 		return nil, transportProblem(ctx, err, endpoint, p.ClientAuthMethod)
