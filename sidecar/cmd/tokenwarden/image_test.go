@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/testneed"
 )
 
 // No Docker engine runs where these tests run, so they exercise what the
@@ -148,7 +150,7 @@ func buildImageBinary(t *testing.T, d dockerfile, version string) (string, strin
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("no go tool on PATH to build the image's binary")
+		testneed.Missing(t, "no go tool on PATH to build the image's binary")
 	}
 	cmd := exec.Command(goBin, args...)
 	cmd.Dir = "../../.."

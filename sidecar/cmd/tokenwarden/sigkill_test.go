@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/threecxemu"
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/testneed"
 )
 
 // buildBinary builds the production binary into a temp dir.
@@ -25,7 +26,7 @@ func buildBinary(t *testing.T) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("no go tool on PATH to build the binary")
+		testneed.Missing(t, "no go tool on PATH to build the binary")
 	}
 	out := filepath.Join(t.TempDir(), "tokenwarden")
 	cmd := exec.Command(goBin, "build", "-tags", "nodemo", "-o", out, "./sidecar/cmd/tokenwarden")

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/internal/testclock"
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/testneed"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/threecxemu"
 	"github.com/tokenwarden/tokenwarden/sidecar/internal/specguard"
@@ -54,7 +55,7 @@ func loadGuard(t *testing.T, required bool) *specguard.Guard {
 	path, err := specguard.VendorSpecPath("3cx-xapi-20.0.10", "swagger.yaml")
 	if err != nil {
 		if required {
-			t.Skipf("3CX swagger.yaml not available, conformance not checked: %v", err)
+			testneed.Missing(t, "3CX swagger.yaml not available, conformance not checked: %v", err)
 		}
 		return nil
 	}

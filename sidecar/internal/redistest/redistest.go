@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/testneed"
 )
 
 // Server is one running redis-server.
@@ -24,7 +26,7 @@ func Start(t testing.TB) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		t.Skip("redis-server is not installed (apt-get install redis-server); the Redis code is not tested")
+		testneed.Missing(t, "redis-server is not installed (apt-get install redis-server); the Redis code is not tested")
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

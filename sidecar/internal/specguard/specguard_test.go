@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/internal/specguard"
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/testneed"
 )
 
 // miniSpec mirrors the shapes that matter in the vendor files: an OData key template, an
@@ -212,7 +213,7 @@ func vendorSpec(t *testing.T, parts ...string) string {
 	t.Helper()
 	p, err := specguard.VendorSpecPath(parts...)
 	if err != nil {
-		t.Skipf("vendor spec not here (expected at ../shared/vendor-specs beside the repo): %v", err)
+		testneed.Missing(t, "vendor spec not here (expected at ../shared/vendor-specs beside the repo): %v", err)
 	}
 	return p
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/internal/testneed"
 )
 
 // These tests run the client against panva's oidc-provider, a maintained and
@@ -40,7 +41,7 @@ func startOIDCProvider(t *testing.T, pki *testPKI) *oidcProvider {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("Node.js is not installed; the oidc-provider tests need node 20+ and npm")
+		testneed.Missing(t, "Node.js is not installed; the oidc-provider tests need node 20+ and npm")
 	}
 	npmOnce.Do(func() {
 		if _, err := os.Stat(filepath.Join(oidcDir, "node_modules", "oidc-provider")); err == nil {
