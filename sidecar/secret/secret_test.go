@@ -19,6 +19,7 @@ func TestValueNeverPrints(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, out := range map[string]string{
+		//lint:ignore S1025 what fmt's %s verb prints is the point of the test
 		"%s": fmt.Sprintf("%s", v), "%v": fmt.Sprintf("%v", v), "%#v": fmt.Sprintf("%#v", v),
 		"%+v struct": fmt.Sprintf("%+v", struct{ S Value }{v}), "json": string(js), "slog": logs.String(),
 	} {

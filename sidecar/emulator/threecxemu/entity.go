@@ -44,14 +44,13 @@ type value struct {
 	ss   []string
 }
 
-func str(s string) value        { return value{s: s} }
-func num(n int64) value         { return value{n: n} }
-func boolean(b bool) value      { return value{b: b} }
-func when(t time.Time) value    { return value{t: t} }
-func strs(ss ...string) value   { return value{ss: ss} }
-func null() value               { return value{null: true} }
-func optStr(s string) value     { return nullIf(s == "", str(s)) }
-func optWhen(t time.Time) value { return nullIf(t.IsZero(), when(t)) }
+func str(s string) value      { return value{s: s} }
+func num(n int64) value       { return value{n: n} }
+func boolean(b bool) value    { return value{b: b} }
+func when(t time.Time) value  { return value{t: t} }
+func strs(ss ...string) value { return value{ss: ss} }
+func null() value             { return value{null: true} }
+func optStr(s string) value   { return nullIf(s == "", str(s)) }
 func nullIf(c bool, v value) value {
 	if c {
 		return null()
