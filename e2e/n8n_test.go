@@ -109,11 +109,12 @@ type nodeError struct {
 	Context     map[string]any `json:"context"`
 }
 
-// item is one n8n item: its json and, when the node continued on an error,
-// the error it carried.
+// item is one n8n item: its json, the input item it came from and, when
+// the node continued on an error, the error it carried.
 type item struct {
-	JSON  map[string]any `json:"json"`
-	Error *nodeError     `json:"error"`
+	JSON       map[string]any `json:"json"`
+	Error      *nodeError     `json:"error"`
+	PairedItem any            `json:"pairedItem"`
 }
 
 // items returns the items a node put on its first output.
