@@ -37,34 +37,34 @@ const showForRevoke = { resource: ['token'], operation: ['revoke'] };
 const showForIntrospect = { resource: ['token'], operation: ['introspect'] };
 const showForBoth = { resource: ['token'], operation: ['revoke', 'introspect'] };
 
+/** The token field of one operation: a secret, so never shown or echoed back. */
+function tokenField(show: typeof showForRevoke, description: string, hint?: string): INodeProperties {
+	return {
+		displayName: 'Token',
+		name: 'token',
+		type: 'string',
+		typeOptions: { password: true },
+		default: '',
+		required: true,
+		displayOptions: { show },
+		description,
+		...(hint ? { hint } : {}),
+		routing: {
+			send: { type: 'body', property: 'input.token' },
+		},
+	};
+}
+
 export const tokenFields: INodeProperties[] = [
-	{
-		displayName: 'Token',
-		name: 'token',
-		type: 'string',
-		typeOptions: { password: true },
-		default: '',
-		required: true,
-		displayOptions: { show: showForRevoke },
-		description: 'The access or refresh token to revoke, usually mapped from an earlier step',
-		hint: 'Servers answer success for unknown tokens too, so a typo is not reported',
-		routing: {
-			send: { type: 'body', property: 'input.token' },
-		},
-	},
-	{
-		displayName: 'Token',
-		name: 'token',
-		type: 'string',
-		typeOptions: { password: true },
-		default: '',
-		required: true,
-		displayOptions: { show: showForIntrospect },
-		description: 'The access or refresh token to look at, usually mapped from an earlier step. The item names it only by fingerprint.',
-		routing: {
-			send: { type: 'body', property: 'input.token' },
-		},
-	},
+	tokenField(
+		showForRevoke,
+		'The access or refresh token to revoke, usually mapped from an earlier step',
+		'Servers answer success for unknown tokens too, so a typo is not reported: use Verify to be sure',
+	),
+	tokenField(
+		showForIntrospect,
+		'The access or refresh token to look at, usually mapped from an earlier step. The item names it only by fingerprint.',
+	),
 	{
 		displayName: 'Token Type',
 		name: 'tokenTypeHint',

@@ -1,6 +1,7 @@
-// The 3CX pickers: an entity ID chosen from a list the sidecar reads
-// (shared/listSearch.ts), typed, or mapped with an expression. The XAPI
-// keys entities by number, so the text the picker holds is sent as one.
+// What the 3CX resources share: the picker of an entity ID (chosen from a
+// list the sidecar reads, shared/listSearch.ts, typed, or mapped with an
+// expression; the XAPI keys entities by number, so the text the picker
+// holds is sent as one), and the wording of Verify for both revocations.
 import type { INodeProperties } from 'n8n-workflow';
 
 export function idPicker(p: {
@@ -39,3 +40,7 @@ export function idPicker(p: {
 		routing: { send: { type: 'body', property: 'input.id', value: '={{ Number($value) }}' } },
 	};
 }
+
+/** What Verify reads for both 3CX revocations. */
+export const verifyRevocation =
+	"Whether to read the token back from the PBX after revoking it, to prove the revocation took: verified is true with the token's Revoked time as evidence. A token the PBX still lists as not revoked stops the node with the error revocation-unverified.";

@@ -4,7 +4,7 @@ import type { INodeProperties } from 'n8n-workflow';
 
 import { dryRunField, verifyField } from '../../shared/lifecycle';
 import { operation } from '../../shared/sidecar';
-import { idPicker } from './idPicker';
+import { idPicker, verifyRevocation } from './idPicker';
 
 export const refreshTokenOperations: INodeProperties = {
 	displayName: 'Operation',
@@ -52,8 +52,5 @@ export const refreshTokenFields: INodeProperties[] = [
 		showForRevoke,
 		"Whether to revoke nothing and only read the token from the PBX's list of the integration's own tokens: the item shows the token and wouldRevoke (false when it is revoked already). An ID the PBX does not list there fails as a real revocation would.",
 	),
-	verifyField(
-		showForRevoke,
-		"Whether to read the token back from the PBX after revoking it, to prove the revocation took: verified is true with the token's Revoked time as evidence. A token the PBX still lists as not revoked stops the node with the error revocation-unverified.",
-	),
+	verifyField(showForRevoke, verifyRevocation),
 ];

@@ -3,7 +3,7 @@ import type { INodeProperties } from 'n8n-workflow';
 
 import { dryRunField, verifyField } from '../../shared/lifecycle';
 import { operation } from '../../shared/sidecar';
-import { idPicker } from './idPicker';
+import { idPicker, verifyRevocation } from './idPicker';
 
 export const securityTokenOperations: INodeProperties = {
 	displayName: 'Operation',
@@ -65,8 +65,5 @@ export const securityTokenFields: INodeProperties[] = [
 		showForRevoke,
 		'Whether to revoke nothing and only read the token from the PBX: the item shows the token as the PBX lists it and wouldRevoke (false when it is revoked already). An ID the PBX does not list fails as a real revocation would.',
 	),
-	verifyField(
-		showForRevoke,
-		"Whether to read the token back from the PBX after revoking it, to prove the revocation took: verified is true with the token's Revoked time as evidence. A token the PBX still lists as not revoked stops the node with the error revocation-unverified.",
-	),
+	verifyField(showForRevoke, verifyRevocation),
 ];
