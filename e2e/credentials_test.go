@@ -38,7 +38,7 @@ func startN8NServer(t *testing.T) *n8nServer {
 	}
 	port := addr[strings.LastIndex(addr, ":")+1:]
 	cmd := exec.Command(env.n8n.bin, "start")
-	cmd.Env = append(append([]string{}, env.n8n.env...),
+	cmd.Env = append(append([]string{}, env.n8n.env...), ownBrokerPort(),
 		"N8N_PORT="+port, "N8N_LISTEN_ADDRESS=127.0.0.1", "N8N_SECURE_COOKIE=false", "N8N_LOG_LEVEL=warn")
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs

@@ -129,7 +129,7 @@ func setupAndRun(m *testing.M) (int, error) {
 		return 0, err
 	}
 	oaWorkflows = append(oaWorkflows, plWorkflows...)
-	nodeWorkflows := append(append(append(append(append(append(threeCxWorkflows(), agWorkflows...), oaWorkflows...), profileWorkflows()...), linkedItemsWorkflows()...), pickerWorkflows()...), truncatedWorkflows()...)
+	nodeWorkflows := append(append(append(append(append(append(append(threeCxWorkflows(), agWorkflows...), oaWorkflows...), profileWorkflows()...), linkedItemsWorkflows()...), pickerWorkflows()...), truncatedWorkflows()...), lifecycleWorkflows()...)
 	if err := importAll(ctx, env.n8n, filepath.Join(tmp, "import-custom"), append(creds, profileCredentials()...), nodeWorkflows); err != nil {
 		return 0, err
 	}

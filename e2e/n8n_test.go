@@ -62,11 +62,23 @@ func newN8N(bin, home, extensions string) *n8n {
 
 func (n *n8n) run(ctx context.Context, args ...string) (stdout, stderr []byte, err error) {
 	cmd := exec.CommandContext(ctx, n.bin, args...)
-	cmd.Env = n.env
+	cmd.Env = append(append([]string{}, n.env...), ownBrokerPort())
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err = cmd.Run()
 	return out.Bytes(), errb.Bytes(), err
+}
+
+// ownBrokerPort gives each n8n process a task broker port of its own: 2.x
+// starts its broker even with runners off, on 5679 unless told, so two n8n
+// processes on one machine (another test run, a running editor) would
+// refuse to start.
+func ownBrokerPort() string {
+	addr, err := freeLoopbackAddr()
+	if err != nil {
+		return "N8N_RUNNERS_BROKER_PORT=5679"
+	}
+	return "N8N_RUNNERS_BROKER_PORT=" + addr[strings.LastIndex(addr, ":")+1:]
 }
 
 func (n *n8n) importFile(ctx context.Context, kind, path string, separate bool) error {
@@ -109,11 +121,12 @@ type nodeError struct {
 	Context     map[string]any `json:"context"`
 }
 
-// item is one n8n item: its json and, when the node continued on an error,
-// the error it carried.
+// item is one n8n item: its json, the input item it came from and, when
+// the node continued on an error, the error it carried.
 type item struct {
-	JSON  map[string]any `json:"json"`
-	Error *nodeError     `json:"error"`
+	JSON       map[string]any `json:"json"`
+	Error      *nodeError     `json:"error"`
+	PairedItem any            `json:"pairedItem"`
 }
 
 // items returns the items a node put on its first output.

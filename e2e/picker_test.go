@@ -56,29 +56,39 @@ func TestPickedAppgateFilter(t *testing.T) {
 }
 
 // The pickers' "From List": the editor asks n8n for the list search's
-// results, which calls the sidecar's list action with the credential.
+// results, which calls the sidecar's list action with the credential. One
+// n8n server answers for every 3CX picker.
 func TestPickerListsFromTheSidecar(t *testing.T) {
 	s := startN8NServer(t)
 	cred := credentialRef(credentialOf[threeCxType].provider)
-	code, body, err := s.post("/rest/dynamic-node-parameters/resource-locator-results", map[string]any{
-		"nodeTypeAndVersion":    map[string]any{"name": env.nodePrefix + threeCxType, "version": 2},
-		"path":                  "parameters.id",
-		"methodName":            "searchSecurityTokens",
-		"currentNodeParameters": map[string]any{"resource": "securityToken", "operation": "revoke", "id": map[string]any{"__rl": true, "mode": "list", "value": ""}},
-		"credentials":           map[string]any{credentialOf[threeCxType].typ: cred},
-		"filter":                "",
-	})
-	if err != nil || code != http.StatusOK {
-		t.Fatalf("resource-locator-results: %d %v %v", code, body, err)
-	}
-	data, _ := body["data"].(map[string]any)
-	results, _ := data["results"].([]any)
-	if len(results) == 0 {
-		t.Fatalf("no entries in the picker: %v", body)
-	}
-	first, _ := results[0].(map[string]any)
-	if name := fmt.Sprint(first["name"]); !strings.Contains(name, "(ID ") || first["value"] == nil {
-		t.Errorf("entry %v: want a name with the ID and the ID as value", first)
+	for _, c := range []struct {
+		method, resource, operation string
+		version                     int
+	}{
+		{"searchSecurityTokens", "securityToken", "revoke", 2},
+		{"searchRefreshTokens", "refreshToken", "revoke", 3},
+		{"searchServicePrincipals", "servicePrincipal", "generateAppToken", 3},
+	} {
+		code, body, err := s.post("/rest/dynamic-node-parameters/resource-locator-results", map[string]any{
+			"nodeTypeAndVersion":    map[string]any{"name": env.nodePrefix + threeCxType, "version": c.version},
+			"path":                  "parameters.id",
+			"methodName":            c.method,
+			"currentNodeParameters": map[string]any{"resource": c.resource, "operation": c.operation, "id": map[string]any{"__rl": true, "mode": "list", "value": ""}},
+			"credentials":           map[string]any{credentialOf[threeCxType].typ: cred},
+			"filter":                "",
+		})
+		if err != nil || code != http.StatusOK {
+			t.Fatalf("%s: resource-locator-results: %d %v %v", c.method, code, body, err)
+		}
+		data, _ := body["data"].(map[string]any)
+		results, _ := data["results"].([]any)
+		if len(results) == 0 {
+			t.Fatalf("%s: no entries in the picker: %v", c.method, body)
+		}
+		first, _ := results[0].(map[string]any)
+		if name := fmt.Sprint(first["name"]); !strings.Contains(name, "(ID ") || first["value"] == nil {
+			t.Errorf("%s: entry %v: want a name with the ID and the ID as value", c.method, first)
+		}
 	}
 }
 

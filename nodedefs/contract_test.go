@@ -28,16 +28,7 @@ import (
 )
 
 // hiddenInput lists action input fields no node property sends, each with why.
-var hiddenInput = map[string]string{
-	"appgate.revokeDeviceTokens input.dryRun":  "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
-	"appgate.revokeDeviceTokens input.verify":  "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
-	"oauth.revokeToken input.introspectionUrl": "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
-	"oauth.revokeToken input.verify":           "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
-	"threecx.generateAppToken input.dryRun":    "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
-	"threecx.generateAppToken input.verify":    "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
-	"threecx.revokeSecurityToken input.dryRun": "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
-	"threecx.revokeSecurityToken input.verify": "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
-}
+var hiddenInput = map[string]string{}
 
 // hiddenConnection lists connection fields no credential sends, each with why.
 var hiddenConnection = map[string]string{
@@ -45,11 +36,7 @@ var hiddenConnection = map[string]string{
 }
 
 // unofferedActions lists actions no node offers yet, each with why.
-var unofferedActions = map[string]string{
-	"oauth.introspectToken":         "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
-	"threecx.listServicePrincipals": "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
-	"threecx.revokeRefreshToken":    "added to the sidecar by another issue after the 0.2.0 pack work; no node field yet (follow-up)",
-}
+var unofferedActions = map[string]string{}
 
 // uiOnlyCredentialFields are credential fields that only steer the form or
 // the request to the sidecar; they never reach the connection object.

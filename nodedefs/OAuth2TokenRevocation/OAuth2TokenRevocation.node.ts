@@ -26,8 +26,8 @@ export class OAuth2TokenRevocation implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle:
-			'={{ {"token:revoke":"Revoke Token"}[$parameter["resource"] + ":" + $parameter["operation"]] }}',
-		description: 'Revoke OAuth 2.0 access and refresh tokens (RFC 7009 or Technology Nexus) through Tokenwarden',
+			'={{ {"token:revoke":"Revoke Token","token:introspect":"Introspect Token"}[$parameter["resource"] + ":" + $parameter["operation"]] }}',
+		description: 'Revoke OAuth 2.0 access and refresh tokens (RFC 7009 or Technology Nexus) and introspect them (RFC 7662) through Tokenwarden',
 		defaults: { name: 'OAuth2 Token Revocation' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],

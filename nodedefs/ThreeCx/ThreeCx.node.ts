@@ -2,10 +2,10 @@ import { NodeConnectionTypes, type INodeProperties, type INodeType, type INodeTy
 
 import { TokenwardenThreeCxApi } from '../../credentials/TokenwardenThreeCxApi.credentials';
 import { threeCxConnection } from '../shared/connections';
-import { searchSecurityTokens } from '../shared/listSearch';
+import { searchRefreshTokens, searchSecurityTokens, searchServicePrincipals } from '../shared/listSearch';
 import { callSidecar, fieldLabels, requestDefaults } from '../shared/sidecar';
 import { listFields } from './resources/list';
-import { refreshTokenOperations } from './resources/refreshToken';
+import { refreshTokenFields, refreshTokenOperations } from './resources/refreshToken';
 import { securityTokenFields, securityTokenOperations } from './resources/securityToken';
 import { servicePrincipalFields, servicePrincipalOperations } from './resources/servicePrincipal';
 
@@ -38,6 +38,7 @@ const properties: INodeProperties[] = [
 	refreshTokenOperations,
 	servicePrincipalOperations,
 	...securityTokenFields,
+	...refreshTokenFields,
 	...servicePrincipalFields,
 	...listFields,
 ];
@@ -49,11 +50,12 @@ export class ThreeCx implements INodeType {
 		icon: { light: 'file:threecx.svg', dark: 'file:threecx.dark.svg' },
 		group: ['transform'],
 		// 2: the security token is picked from a list (resource locator).
-		version: [1, 2],
-		defaultVersion: 2,
+		// 3: so is the service principal of Generate App Token.
+		version: [1, 2, 3],
+		defaultVersion: 3,
 		subtitle:
-			'={{ {"securityToken:revoke":"Revoke Security Token","securityToken:list":"List Security Tokens","refreshToken:list":"List Refresh Tokens","servicePrincipal:generateAppToken":"Generate App Token"}[$parameter["resource"] + ":" + $parameter["operation"]] }}',
-		description: 'Revoke 3CX security tokens, list refresh tokens and generate app tokens through Tokenwarden',
+			'={{ {"securityToken:revoke":"Revoke Security Token","securityToken:list":"List Security Tokens","refreshToken:list":"List Refresh Tokens","refreshToken:revoke":"Revoke Refresh Token","servicePrincipal:generateAppToken":"Generate App Token","servicePrincipal:list":"List Service Principals"}[$parameter["resource"] + ":" + $parameter["operation"]] }}',
+		description: 'Revoke 3CX security and refresh tokens, list them and the service principals, and generate app tokens through Tokenwarden',
 		defaults: { name: '3CX' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
@@ -66,5 +68,5 @@ export class ThreeCx implements INodeType {
 		properties,
 	};
 
-	methods = { listSearch: { searchSecurityTokens } };
+	methods = { listSearch: { searchRefreshTokens, searchSecurityTokens, searchServicePrincipals } };
 }

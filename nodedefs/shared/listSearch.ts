@@ -39,9 +39,9 @@ async function listAction(
 	}
 }
 
-/** Unrevoked 3CX security tokens, newest first, searched by the text typed. */
-export async function searchSecurityTokens(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
-	const tokens = await listAction(this, 'tokenwardenThreeCxApi', threeCxConnection, 'threecx.listSecurityTokens', {
+/** Unrevoked 3CX tokens of a list action, newest first, searched by the text typed. */
+async function searchTokens(ctx: ILoadOptionsFunctions, actionId: string, filter?: string): Promise<INodeListSearchResult> {
+	const tokens = await listAction(ctx, 'tokenwardenThreeCxApi', threeCxConnection, actionId, {
 		filter: 'Revoked eq null',
 		search: filter || undefined,
 		select: 'Id,DisplayName,ClientId,Created',
@@ -51,6 +51,31 @@ export async function searchSecurityTokens(this: ILoadOptionsFunctions, filter?:
 	const results: INodeListSearchItems[] = tokens.map((t) => ({
 		name: `${String(t.DisplayName ?? t.ClientId ?? 'Token')} (ID ${String(t.Id)})`,
 		value: String(t.Id),
+	}));
+	return { results };
+}
+
+/** Unrevoked 3CX security tokens (every user and integration). */
+export async function searchSecurityTokens(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+	return searchTokens(this, 'threecx.listSecurityTokens', filter);
+}
+
+/** Unrevoked refresh tokens of the integration's own account (MyTokens). */
+export async function searchRefreshTokens(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+	return searchTokens(this, 'threecx.listRefreshTokens', filter);
+}
+
+/** 3CX service principals (API integrations) by number, searched by the text typed. */
+export async function searchServicePrincipals(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+	const principals = await listAction(this, 'tokenwardenThreeCxApi', threeCxConnection, 'threecx.listServicePrincipals', {
+		search: filter || undefined,
+		select: 'Id,Number,LastUsed',
+		orderBy: 'Number',
+		top: 100,
+	});
+	const results: INodeListSearchItems[] = principals.map((p) => ({
+		name: `${String(p.Number ?? 'Integration')} (ID ${String(p.Id)})`,
+		value: String(p.Id),
 	}));
 	return { results };
 }

@@ -29,3 +29,12 @@ func NotChecked(method string, err error) *Verification {
 	return &Verification{Status: VerificationNotChecked, Method: method,
 		Detail: "the revocation was reported done, but re-reading the upstream to verify it failed: " + err.Error()}
 }
+
+// HandsOver is implemented by sessions that can hand the calls still
+// running on them over to the session replacing them after a secret
+// rotation (Registry.ReplaceProfiles), so that a running call's new
+// sign-in uses the new secret rather than the old one the upstream now
+// refuses.
+type HandsOver interface {
+	HandOver(next Session)
+}

@@ -226,8 +226,9 @@ func (r *Registry) SetProfiles(profiles map[string]Profile) error {
 // re-read: the new set is validated whole (a bad one changes nothing), then
 // swapped in at once. Calls already running keep the session they hold and
 // finish on it; the cached session of every profile that changed or went
-// away is dropped, so the next call signs in with the new secret. changed
-// names those profiles, sorted.
+// away is dropped, so the next call signs in with the new secret, and a
+// session that can hands its running calls' sign-ins over to the new one.
+// changed names those profiles, sorted.
 func (r *Registry) ReplaceProfiles(profiles map[string]Profile) (changed []string, err error) {
 	var errs []FieldError
 	kept := make(map[string]Profile, len(profiles))
@@ -254,10 +255,14 @@ func (r *Registry) ReplaceProfiles(profiles map[string]Profile) (changed []strin
 	old := r.profileMap()
 	r.profiles.Store(&kept)
 	for name, p := range old {
-		if n, ok := kept[name]; ok && n.Provider == p.Provider && bytes.Equal(n.Connection, p.Connection) {
+		n, ok := kept[name]
+		if ok && n.Provider == p.Provider && bytes.Equal(n.Connection, p.Connection) {
 			continue
 		}
-		r.sessions.forget(p.Provider, p.Connection)
+		session := r.sessions.forget(p.Provider, p.Connection)
+		if ok && n.Provider == p.Provider {
+			r.handOver(session, n)
+		}
 		changed = append(changed, name)
 	}
 	for name := range kept {
@@ -267,6 +272,20 @@ func (r *Registry) ReplaceProfiles(profiles map[string]Profile) (changed []strin
 	}
 	sort.Strings(changed)
 	return changed, nil
+}
+
+// handOver opens the session of a profile's new connection now, rather
+// than on its next call, and hands the calls still running on the old
+// session over to it (HandsOver). A new connection that does not open is
+// left for its next call to report.
+func (r *Registry) handOver(old Session, p Profile) {
+	h, ok := old.(HandsOver)
+	if !ok {
+		return
+	}
+	if next, err := r.session(r.providers[p.Provider], p.Connection, cacheKey(p.Provider, p.Connection)); err == nil {
+		h.HandOver(next)
+	}
 }
 
 // profileMap is the current profiles (nil before the first SetProfiles).

@@ -108,9 +108,10 @@ func (c *sessionCache) evictOldest() {
 }
 
 // forget drops the session opened for a connection (given as the bytes it
-// was cached under), so the next call opens a new one. Calls holding the old
-// session keep it until they finish.
-func (c *sessionCache) forget(provider string, connection []byte) {
+// was cached under), so the next call opens a new one, and returns it (nil
+// if there was none). Calls holding the old session keep it until they
+// finish.
+func (c *sessionCache) forget(provider string, connection []byte) Session {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var e *sessionEntry
@@ -120,10 +121,11 @@ func (c *sessionCache) forget(provider string, connection []byte) {
 		e = x
 	}
 	if e == nil {
-		return
+		return nil
 	}
 	delete(c.entries, e.key)
 	for _, a := range e.aliases {
 		delete(c.aliases, a)
 	}
+	return e.session
 }

@@ -35,6 +35,15 @@ const (
 	// Unknown means the upstream may or may not have done it: the sidecar
 	// was cut off (shutdown) or the upstream's answer was lost.
 	Unknown = "unknown"
+	// DryRun is a call with dryRun that succeeded: it only read what it
+	// would affect, nothing was changed upstream.
+	DryRun = "dry-run"
+	// Verified is a revocation with verify whose re-read of the upstream
+	// showed it done.
+	Verified = "verified"
+	// Unverified is a revocation the upstream reported done but whose
+	// re-read showed it did not take (problem revocation-unverified).
+	Unverified = "unverified"
 )
 
 // Event is one phase of an audited action.
@@ -53,6 +62,9 @@ type Event struct {
 	Problem          string `json:"problem,omitempty"`
 	UpstreamStatus   int    `json:"upstreamStatus,omitempty"`
 	UpstreamAttempts int    `json:"upstreamAttempts,omitempty"`
+	// Verification is the status of the answer's verification, for a call
+	// with verify: verified, or why not (unverifiable, not-checked).
+	Verification string `json:"verification,omitempty"`
 }
 
 // Sink receives events.

@@ -135,11 +135,12 @@ func (u *Upstreams) serve(name string, h http.Handler) (string, error) {
 }
 
 // Stats reports the emulators' counters, keyed by provider as Connections
-// is: how many times a client signed in.
+// is: how many times a client signed in, and how many revocations the
+// Appgate controller carried out (a dry run must add none).
 func (u *Upstreams) Stats() map[string]any {
 	return map[string]any{
 		"threecx": map[string]any{"signIns": u.ThreeCX.TokenRequests()},
-		"appgate": map[string]any{"signIns": u.Appgate.Logins()},
+		"appgate": map[string]any{"signIns": u.Appgate.Logins(), "revocations": len(u.Appgate.Revocations())},
 	}
 }
 

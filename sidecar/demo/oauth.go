@@ -9,8 +9,10 @@ import (
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/oauthdemo"
 )
 
-// demoTokens is how many token pairs each OAuth demo server issues at start.
-const demoTokens = 3
+// demoTokens is how many token pairs each OAuth demo server issues at start:
+// enough that the e2e flows each revoke a pair of their own, and the last
+// one is still active when the lifecycle flow introspects it.
+const demoTokens = 4
 
 // startOAuth runs a real RFC 7009 server (fosite, through oauthdemo) and the
 // Nexus emulator, each with tokens issued at start, and says how to revoke

@@ -89,15 +89,61 @@ func Audit(reg *action.Registry, sink audit.Sink) func(http.Handler) http.Handle
 				if json.Unmarshal(rec.body.Bytes(), &p) == nil {
 					e.Problem = p.Type
 				}
-				if e.Problem == action.ProblemBase+string(action.KindOutcomeUnknown) {
+				switch e.Problem {
+				case action.ProblemBase + string(action.KindOutcomeUnknown):
 					e.Outcome = audit.Unknown
+				case action.ProblemBase + string(action.KindUnverified):
+					e.Outcome = audit.Unverified
 				}
+			default:
+				e.Outcome, e.Verification = answered(rec, e.Targets)
 			}
 			if err := sink.Write(e); err != nil {
 				LogFrom(r.Context()).Error("audit outcome not written", "error", err.Error(), "action", id)
 			}
 		})
 	}
+}
+
+// answered reads the outcome of a successful call from its answer: a dry
+// run, or a revocation whose verification showed it done. The 3CX and OAuth
+// answers say so in data, Appgate's (data is its device list) in meta. An
+// answer too large to have been kept whole is a dry run when its input
+// asked for one: a dry run that succeeded changed nothing.
+func answered(rec *capture, targets map[string]any) (outcome, verification string) {
+	type checks struct {
+		DryRun       bool `json:"dryRun"`
+		Verification *struct {
+			Status string `json:"status"`
+		} `json:"verification"`
+	}
+	var answer struct {
+		Data json.RawMessage `json:"data"`
+		Meta json.RawMessage `json:"meta"`
+	}
+	var seen checks
+	if rec.over {
+		seen.DryRun = targets["dryRun"] == true
+	} else if json.Unmarshal(rec.body.Bytes(), &answer) == nil {
+		for _, part := range []json.RawMessage{answer.Data, answer.Meta} {
+			var c checks
+			if len(part) > 0 && part[0] == '{' && json.Unmarshal(part, &c) == nil {
+				seen.DryRun = seen.DryRun || c.DryRun
+				if c.Verification != nil {
+					seen.Verification = c.Verification
+				}
+			}
+		}
+	}
+	switch {
+	case seen.DryRun:
+		return audit.DryRun, ""
+	case seen.Verification == nil:
+		return audit.Succeeded, ""
+	case seen.Verification.Status == action.VerificationVerified:
+		return audit.Verified, seen.Verification.Status
+	}
+	return audit.Succeeded, seen.Verification.Status
 }
 
 // parsedEnvelope is where the invoke handler leaves the envelope it parsed,

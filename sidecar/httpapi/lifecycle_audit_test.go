@@ -31,8 +31,9 @@ func (e *events) Write(ev audit.Event) error {
 }
 
 // Dry runs and verifications are audited like any mutating call: the event
-// names the option among its targets, and a revocation that failed
-// verification is a failed event with its own problem type.
+// names the option among its targets, and its outcome is read from the
+// answer: dry-run, verified, or unverified for a revocation that failed
+// verification (with its own problem type); a plain revocation succeeded.
 func TestDryRunsAndVerificationsAreAudited(t *testing.T) {
 	emu := threecxemu.New(threecxemu.Options{Now: testclock.New().Now})
 	var lying atomic.Bool
@@ -58,8 +59,8 @@ func TestDryRunsAndVerificationsAreAudited(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	if call(map[string]any{"id": 3, "dryRun": true}) != 200 || call(map[string]any{"id": 3, "verify": true}) != 200 {
-		t.Fatal("dry run or verified revocation failed")
+	if call(map[string]any{"id": 3, "dryRun": true}) != 200 || call(map[string]any{"id": 3, "verify": true}) != 200 || call(map[string]any{"id": 5}) != 200 {
+		t.Fatal("dry run, verified or plain revocation failed")
 	}
 	lying.Store(true)
 	if got := call(map[string]any{"id": 4, "verify": true}); got != http.StatusBadGateway {
@@ -77,17 +78,20 @@ func TestDryRunsAndVerificationsAreAudited(t *testing.T) {
 			outcomes = append(outcomes, e)
 		}
 	}
-	if len(outcomes) != 3 {
-		t.Fatalf("%d outcome events, want 3: %+v", len(outcomes), sink.all)
+	if len(outcomes) != 4 {
+		t.Fatalf("%d outcome events, want 4: %+v", len(outcomes), sink.all)
 	}
-	dry, ok, bad := outcomes[0], outcomes[1], outcomes[2]
-	if dry.Targets["dryRun"] != true || dry.Outcome != "succeeded" {
+	dry, ok, plain, bad := outcomes[0], outcomes[1], outcomes[2], outcomes[3]
+	if dry.Targets["dryRun"] != true || dry.Outcome != audit.DryRun || dry.Verification != "" {
 		t.Errorf("dry run event %+v", dry)
 	}
-	if ok.Targets["verify"] != true || ok.Outcome != "succeeded" {
+	if ok.Targets["verify"] != true || ok.Outcome != audit.Verified || ok.Verification != action.VerificationVerified {
 		t.Errorf("verified revocation event %+v", ok)
 	}
-	if bad.Outcome != "failed" || bad.Problem != action.ProblemBase+string(action.KindUnverified) {
+	if plain.Outcome != audit.Succeeded || plain.Verification != "" {
+		t.Errorf("plain revocation event %+v", plain)
+	}
+	if bad.Outcome != audit.Unverified || bad.Problem != action.ProblemBase+string(action.KindUnverified) {
 		t.Errorf("unverified revocation event %+v", bad)
 	}
 }

@@ -1,9 +1,31 @@
 // Appgate SDP → Device: registered (on-boarded) user devices.
-import type { INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteSingleFunctions, IN8nHttpFullResponse, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
+import { dryRunField, verifyField } from '../../shared/lifecycle';
 import { operation } from '../../shared/sidecar';
 
 const showFor = (op: string) => ({ resource: ['device'], operation: [op] });
+
+/**
+ * A revocation gives one item: deviceCount (revoked, or in a dry run that
+ * would be), the devices, and totalCount (devices the controller lists in
+ * all, not how many were revoked), plus what a dry run or Verify added to
+ * the answer's meta (dryRun and caveats; verified and verification).
+ */
+async function revocationItem(
+	this: IExecuteSingleFunctions,
+	_items: INodeExecutionData[],
+	response: IN8nHttpFullResponse,
+): Promise<INodeExecutionData[]> {
+	const body = response.body as { data?: IDataObject[]; meta?: IDataObject };
+	const devices = body.data ?? [];
+	const meta = body.meta ?? {};
+	const json: IDataObject = { deviceCount: devices.length, devices, totalCount: meta.totalCount };
+	for (const key of ['dryRun', 'caveats', 'verified', 'verification']) {
+		if (meta[key] !== undefined) json[key] = meta[key];
+	}
+	return [{ json }];
+}
 
 export const deviceOperations: INodeProperties = {
 	displayName: 'Operation',
@@ -31,20 +53,12 @@ export const deviceOperations: INodeProperties = {
 					'Revoke the tokens of the devices a filter selects; one item gives deviceCount (revoked), the devices, and totalCount (devices the controller lists in all)',
 			},
 			'appgate.revokeDeviceTokens',
-			[
-				{
-					type: 'set',
-					properties: {
-						// totalCount is how many devices the controller lists in
-						// all, not how many were revoked: deviceCount is that.
-						value:
-							'={{ { "deviceCount": $response.body.data.length, "devices": $response.body.data, "totalCount": $response.body.meta.totalCount } }}',
-					},
-				},
-			],
+			[revocationItem],
 		),
 	],
 };
+
+const showForRevoke = showFor('revokeTokens');
 
 export const deviceFields: INodeProperties[] = [
 	// Version 1 (pack 0.1.0): the filter as text.
@@ -114,6 +128,16 @@ export const deviceFields: INodeProperties[] = [
 			},
 		},
 	},
+	// Every version: the two lifecycle options (off by default, so saved
+	// workflows run as they did).
+	dryRunField(
+		showForRevoke,
+		'Whether to revoke nothing and only list the devices the selection hits, read from the controller by the same rules as a revocation (an empty filter: the devices seen in the last 24 hours). caveats says where the list cannot tell exactly, e.g. for a Site ID or Token Type. The same refusals apply as to a real revocation.',
+	),
+	verifyField(
+		showForRevoke,
+		"Whether to check the revocation afterwards. Appgate's admin API shows no token state, so the item says plainly that it cannot be verified (verified false, verification unverifiable) and what the API can show: the devices the controller says it revoked and when each last signed in.",
+	),
 	{
 		displayName: 'Additional Fields',
 		name: 'additionalFields',

@@ -1,9 +1,9 @@
-// 3CX list operations: both lists (Security Token → List, Refresh Token →
-// List) take the same OData options, as their actions share
-// schemas/defs/odata.json.
+// 3CX list operations: every list (Security Token, Refresh Token and
+// Service Principal → List) takes the same OData options, as their actions
+// share schemas/defs/odata.json.
 import type { INodeProperties } from 'n8n-workflow';
 
-const showForLists = { resource: ['securityToken', 'refreshToken'], operation: ['list'] };
+const showForLists = { resource: ['securityToken', 'refreshToken', 'servicePrincipal'], operation: ['list'] };
 
 export const listFields: INodeProperties[] = [
 	{
@@ -42,7 +42,7 @@ export const listFields: INodeProperties[] = [
 				name: 'count',
 				type: 'boolean',
 				default: false,
-				description: 'Whether to also count every matching token ($count). The total is added to each item as totalCount.',
+				description: 'Whether to also count every match ($count). The total is added to each item as totalCount.',
 				routing: {
 					send: { type: 'body', property: 'input.count' },
 				},
@@ -53,7 +53,7 @@ export const listFields: INodeProperties[] = [
 				type: 'string',
 				default: '',
 				placeholder: 'Client',
-				description: 'Related entities to include ($expand), comma-separated',
+				description: 'Related entities to include ($expand), comma-separated, e.g. Client for a token',
 				routing: {
 					send: { type: 'body', property: 'input.expand' },
 				},
@@ -64,7 +64,7 @@ export const listFields: INodeProperties[] = [
 				type: 'string',
 				default: '',
 				placeholder: 'Revoked eq null',
-				description: "OData filter on the properties ($filter), e.g. Revoked eq null and contains(DisplayName,'Ann')",
+				description: "OData filter on the properties ($filter), e.g. Revoked eq null and contains(DisplayName,'Ann') for tokens, XAPIEnabled eq true for service principals",
 				routing: {
 					send: { type: 'body', property: 'input.filter' },
 				},

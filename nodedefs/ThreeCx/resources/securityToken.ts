@@ -1,7 +1,9 @@
 // 3CX → Security Token: the refresh tokens of every user and integration.
 import type { INodeProperties } from 'n8n-workflow';
 
+import { dryRunField, verifyField } from '../../shared/lifecycle';
 import { operation } from '../../shared/sidecar';
+import { idPicker, verifyRevocation } from './idPicker';
 
 export const securityTokenOperations: INodeProperties = {
 	displayName: 'Operation',
@@ -32,6 +34,8 @@ export const securityTokenOperations: INodeProperties = {
 	],
 };
 
+const showForRevoke = { resource: ['securityToken'], operation: ['revoke'] };
+
 export const securityTokenFields: INodeProperties[] = [
 	// Version 1 (pack 0.1.0): the ID typed or mapped as a number.
 	{
@@ -40,38 +44,26 @@ export const securityTokenFields: INodeProperties[] = [
 		type: 'number',
 		default: 0,
 		required: true,
-		displayOptions: { show: { '@version': [1], resource: ['securityToken'], operation: ['revoke'] } },
+		displayOptions: { show: { '@version': [1], ...showForRevoke } },
 		description: 'ID of the security token to revoke',
 		hint: 'Revoking is final. Map the ID from a List step, e.g. drag its Id field here.',
 		routing: { send: { type: 'body', property: 'input.id' } },
 	},
-	// Version 2: the same field as a picker. The parameter keeps its name;
-	// its value becomes a resource locator, sent as the number it holds.
-	{
+	// Version 2 on: the same field as a picker. The parameter keeps its
+	// name; its value becomes a resource locator, sent as the number it holds.
+	idPicker({
 		displayName: 'Security Token',
-		name: 'id',
-		type: 'resourceLocator',
-		default: { mode: 'list', value: '' },
-		required: true,
-		displayOptions: { show: { '@version': [2], resource: ['securityToken'], operation: ['revoke'] } },
 		description: 'The security token to revoke',
 		hint: 'Revoking is final',
-		modes: [
-			{
-				displayName: 'From List',
-				name: 'list',
-				type: 'list',
-				placeholder: 'Select a token...',
-				typeOptions: { searchListMethod: 'searchSecurityTokens', searchable: true },
-			},
-			{
-				displayName: 'By ID',
-				name: 'id',
-				type: 'string',
-				placeholder: 'e.g. 42',
-				validation: [{ type: 'regex', properties: { regex: '^[0-9]+$', errorMessage: 'An ID is a whole number' } }],
-			},
-		],
-		routing: { send: { type: 'body', property: 'input.id', value: '={{ Number($value) }}' } },
-	},
+		placeholder: 'Select a token...',
+		searchListMethod: 'searchSecurityTokens',
+		show: { '@version': [2, 3], ...showForRevoke },
+	}),
+	// Every version: the two lifecycle options (added without a version
+	// bump: off by default, they leave saved workflows as they were).
+	dryRunField(
+		showForRevoke,
+		'Whether to revoke nothing and only read the token from the PBX: the item shows the token as the PBX lists it and wouldRevoke (false when it is revoked already). An ID the PBX does not list fails as a real revocation would.',
+	),
+	verifyField(showForRevoke, verifyRevocation),
 ];

@@ -19,6 +19,8 @@ import (
 type Client struct {
 	api string // {baseUrl}/xapi/v1
 	x   *upstream.Exchanger
+	// holder is x's sign-in, which HandOver points at a successor's.
+	holder *upstream.HandOver
 }
 
 // NewClient builds a client; it signs in on first use, through env.SignIns,
@@ -48,14 +50,25 @@ func NewClient(base *url.URL, conn Connection, httpClient *http.Client, env acti
 	}
 	secrets := upstream.NewSecrets(conn.ClientSecret.Reveal())
 	key := upstream.HolderKey{Provider: "threecx", Account: upstream.AccountDigest(base.String(), conn.ClientID, conn.ClientSecret.Reveal())}
+	holder := upstream.NewHandOver(holders.Holder(key, signInFunc(cfg, httpClient, unit, now, secrets)))
 	return &Client{
 		api: base.String() + "/xapi/v1",
 		x: &upstream.Exchanger{
 			HTTP:    httpClient,
-			Holder:  holders.Holder(key, signInFunc(cfg, httpClient, unit, now, secrets)),
+			Holder:  holder,
 			Timeout: timeout,
 			Secrets: secrets,
 		},
+		holder: holder,
+	}
+}
+
+// HandOver implements action.HandsOver: the client's API key was rotated
+// and next signs in with the new one. Calls still running on c sign in
+// through next from now on, since the PBX refuses the old key.
+func (c *Client) HandOver(next action.Session) {
+	if n, ok := next.(*Client); ok && n != c {
+		c.holder.To(n.holder)
 	}
 }
 
