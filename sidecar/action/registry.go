@@ -312,8 +312,19 @@ func (r *Registry) connection(provider string, env Envelope) (json.RawMessage, [
 
 // Invoke validates an envelope and runs the action. Every bad field of the
 // connection and the input is reported together, before anything is sent
-// upstream.
+// upstream. A list the handler streams is read whole (Stream.Collect).
 func (r *Registry) Invoke(ctx context.Context, id string, env Envelope) (Result, error) {
+	res, err := r.Start(ctx, id, env)
+	if err != nil || res.Stream == nil {
+		return res, err
+	}
+	return res.Stream.Collect(ctx)
+}
+
+// Start is Invoke for a caller that sends a list while it is read (the
+// HTTP API): a handler's *Stream comes back unread in Result.Stream. With
+// CheckOutput on, streams are read whole so the output can be checked.
+func (r *Registry) Start(ctx context.Context, id string, env Envelope) (Result, error) {
 	a, ok := r.actions[id]
 	if !ok {
 		return Result{}, r.UnknownAction(id)
@@ -345,8 +356,18 @@ func (r *Registry) Invoke(ctx context.Context, id string, env Envelope) (Result,
 	if err != nil {
 		return Result{}, asProblem(ctx, err)
 	}
-	res, ok := out.(Result)
-	if !ok {
+	var res Result
+	switch out := out.(type) {
+	case Result:
+		res = out
+	case *Stream:
+		if !r.CheckOutput {
+			return Result{Stream: out}, nil
+		}
+		if res, err = out.Collect(ctx); err != nil {
+			return Result{}, err
+		}
+	default:
 		res = Result{Data: out}
 	}
 	if r.CheckOutput {
