@@ -322,8 +322,7 @@ func (r *Registry) Invoke(ctx context.Context, id string, env Envelope) (Result,
 }
 
 // Start is Invoke for a caller that sends a list while it is read (the
-// HTTP API): a handler's *Stream comes back unread in Result.Stream. With
-// CheckOutput on, streams are read whole so the output can be checked.
+// HTTP API): a handler's *Stream comes back unread in Result.Stream.
 func (r *Registry) Start(ctx context.Context, id string, env Envelope) (Result, error) {
 	a, ok := r.actions[id]
 	if !ok {
@@ -361,12 +360,10 @@ func (r *Registry) Start(ctx context.Context, id string, env Envelope) (Result, 
 	case Result:
 		res = out
 	case *Stream:
-		if !r.CheckOutput {
-			return Result{Stream: out}, nil
+		if r.CheckOutput {
+			out = r.checkedStream(a, out)
 		}
-		if res, err = out.Collect(ctx); err != nil {
-			return Result{}, err
-		}
+		return Result{Stream: out}, nil
 	default:
 		res = Result{Data: out}
 	}
@@ -494,6 +491,28 @@ func (r *Registry) checkOutput(a *actionEntry, res Result) error {
 		return NewProblem(KindInternal, "action %s result breaks its output schema: %v", a.ID, err)
 	}
 	return nil
+}
+
+// checkedStream is s with its output checked (CheckOutput): it keeps a
+// copy of every item and checks the whole answer before its meta is
+// written, so a drifting handler ends its list with a truncated meta and
+// an internal problem that names the schema breach.
+func (r *Registry) checkedStream(a *actionEntry, s *Stream) *Stream {
+	return &Stream{Each: func(ctx context.Context, sink *Sink) (any, error) {
+		items := []json.RawMessage{}
+		tee := &Sink{
+			item: func(raw json.RawMessage) error {
+				items = append(items, append(json.RawMessage(nil), raw...))
+				return sink.Item(raw)
+			},
+			flush: sink.Flush,
+		}
+		meta, err := s.Each(ctx, tee)
+		if err != nil {
+			return meta, err
+		}
+		return meta, r.checkOutput(a, Result{Data: items, Meta: meta})
+	}}
 }
 
 // asProblem keeps problems as they are and names the rest.
