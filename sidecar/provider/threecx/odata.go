@@ -155,7 +155,7 @@ func (c *Client) pages(ctx context.Context, collection string, o ListOptions, si
 		if o.Skip != nil {
 			q.Set("$skip", strconv.Itoa(skip))
 		}
-		_, err := c.page(ctx, collection, q, sink, -1, meta)
+		_, err := c.readPage(ctx, collection, q, sink, -1, meta)
 		return err
 	}
 	pageSize := defaultPageSize
@@ -170,7 +170,7 @@ func (c *Client) pages(ctx context.Context, collection string, o ListOptions, si
 		}
 		q.Set("$top", strconv.Itoa(want))
 		q.Set("$skip", strconv.Itoa(skip))
-		n, err := c.page(ctx, collection, q, sink, left, meta)
+		n, err := c.readPage(ctx, collection, q, sink, left, meta)
 		if err != nil {
 			return err
 		}
@@ -188,11 +188,46 @@ func (c *Client) pages(ctx context.Context, collection string, o ListOptions, si
 	}
 }
 
-// page reads one page and sends at most max of its items (all for -1);
-// n counts the page's items, one more than max when it had more. The body
-// is read as it arrives: one item is decoded at a time, checked to be JSON
+// pageReads bounds the requests for one page whose answer breaks off
+// mid-body (the connection died): the upstream retry layer cannot read a
+// streamed answer again, so the page is asked for again here.
+const pageReads = 3
+
+// readPage reads one page and sends at most max of its items (all for -1);
+// n counts the page's items, one more than max when it had more. A page
+// whose answer breaks off is asked for again, its items already sent
+// skipped, so the caller gets each item once.
+func (c *Client) readPage(ctx context.Context, collection string, q url.Values, sink *action.Sink, max int, meta *ListMeta) (n int, err error) {
+	delivered := 0
+	for attempt := 1; ; attempt++ {
+		n, err = c.page(ctx, collection, q, sink, max, &delivered, meta)
+		var broken *brokenPage
+		if !errors.As(err, &broken) {
+			return n, err
+		}
+		if attempt == pageReads || ctx.Err() != nil {
+			return n, broken.problem
+		}
+	}
+}
+
+// brokenPage is a page whose answer ended before its end: the connection
+// died or the body stopped mid-document. problem names it, should asking
+// again not help.
+type brokenPage struct{ problem error }
+
+func (b *brokenPage) Error() string { return b.problem.Error() }
+
+func brokeOff(err error) bool {
+	var transport *upstream.TransportError
+	return errors.As(err, &transport) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// page reads one page; see readPage. Its first *delivered items were sent
+// by an earlier read and are skipped; it counts those it sends. The body is
+// read as it arrives: one item is decoded at a time, checked to be JSON
 // and sent as it came.
-func (c *Client) page(ctx context.Context, collection string, q url.Values, sink *action.Sink, max int, meta *ListMeta) (n int, err error) {
+func (c *Client) page(ctx context.Context, collection string, q url.Values, sink *action.Sink, max int, delivered *int, meta *ListMeta) (n int, err error) {
 	path := "/" + collection
 	ans, err := c.x.Open(ctx, upstream.Call{Method: http.MethodGet, URL: c.api + path + "?" + encodeQuery(q), Header: http.Header{"Accept": {"application/json"}}})
 	if err != nil {
@@ -218,9 +253,16 @@ func (c *Client) page(ctx context.Context, collection string, q url.Values, sink
 		if err := dec.Decode(&item); err != nil {
 			return false, err
 		}
+		if n <= *delivered {
+			return true, nil
+		}
+		*delivered = n
 		return true, sink.Item(item)
 	})
 	if err != nil {
+		if brokeOff(err) {
+			return n, &brokenPage{problem: pageProblem(path, ans, err)}
+		}
 		return n, pageProblem(path, ans, err)
 	}
 	return n, sink.Flush()
@@ -286,10 +328,10 @@ func pageProblem(path string, ans *upstream.Answer, err error) error {
 	var transport *upstream.TransportError
 	var large *upstream.TooLargeError
 	switch {
-	case errors.As(err, &transport), errors.As(err, &large):
+	case errors.As(err, &large), errors.As(err, &transport) && upstream.Classify(err) != upstream.FailUnreachable:
 		return exchangeProblem(path, err)
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return action.NewProblem(action.KindUpstreamError, "3CX's answer to %s broke off before its end", path).
+	case errors.As(err, &transport), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return action.NewProblem(action.KindUpstreamError, "3CX's answer to %s (HTTP %d) broke off before its end: %v", path, ans.Status, upstream.Cause(err)).
 			WithUpstream(action.Upstream{Provider: "threecx", Status: ans.Status})
 	}
 	var syntax *json.SyntaxError
