@@ -85,12 +85,24 @@ type Answer struct {
 	// closes it.
 	Stream io.ReadCloser
 
-	secrets *Secrets // the exchanger's and this call's tokens
+	// The exchanger's secrets and this call's tokens; secrets joins them
+	// on first use only (a success rarely needs them, and joining spells
+	// every token six ways).
+	base    *Secrets
+	sent    [2]string
+	secrets *Secrets
 }
 
 // Redact blanks the secrets this call sent out of text taken from a
 // success's body, for a problem explaining a success that cannot be read.
-func (a *Answer) Redact(text string) string { return a.secrets.Redact(text) }
+func (a *Answer) Redact(text string) string { return a.callSecrets().Redact(text) }
+
+func (a *Answer) callSecrets() *Secrets {
+	if a.secrets == nil {
+		a.secrets = a.base.With(a.sent[:]...)
+	}
+	return a.secrets
+}
 
 // OK reports a 2xx status.
 func (a *Answer) OK() bool { return a.Status >= 200 && a.Status <= 299 }
@@ -225,15 +237,15 @@ func (x *Exchanger) send(ctx context.Context, c Call, token, stale string, strea
 		limit = DefaultMaxAnswer
 	}
 	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
-	secrets := x.Secrets.With(token, stale)
+	ans := &Answer{Status: resp.StatusCode, Header: resp.Header, base: x.Secrets, sent: [2]string{token, stale}}
 	if ok && stream {
-		body := &countedBody{body: resp.Body, limit: limit, status: resp.StatusCode, header: resp.Header}
-		return &Answer{Status: resp.StatusCode, Header: resp.Header, Stream: body, secrets: secrets}, nil
+		ans.Stream = &countedBody{body: resp.Body, limit: limit, status: resp.StatusCode, header: resp.Header}
+		return ans, nil
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if !ok {
-		raw = secrets.RedactBytes(raw)
+		raw = ans.callSecrets().RedactBytes(raw)
 	}
 	switch {
 	case int64(len(raw)) > limit:
@@ -244,7 +256,8 @@ func (x *Exchanger) send(ctx context.Context, c Call, token, stale string, strea
 		return nil, &TransportError{Err: err}
 	}
 	// An error answer cut short still says what the upstream did.
-	return &Answer{Status: resp.StatusCode, Header: resp.Header, Body: raw, secrets: secrets}, nil
+	ans.Body = raw
+	return ans, nil
 }
 
 // Failure is the class of an exchange that got no answer, shared by every
