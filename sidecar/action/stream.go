@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"sync"
 )
 
 // Stream is a list answer sent while it is read: a handler returns one
@@ -68,7 +69,12 @@ func (e *callerGone) Unwrap() error { return e.err }
 // with meta.truncated and meta.problem, and comes back as cut (for the
 // access log and metrics); err is then nil unless the caller went away.
 func (st *Stream) Send(ctx context.Context, w io.Writer, begin func(), flush func() error) (cut *Problem, err error) {
-	buf := bufio.NewWriterSize(w, 32<<10)
+	buf := writers.Get().(*bufio.Writer)
+	buf.Reset(w)
+	defer func() {
+		buf.Reset(nil)
+		writers.Put(buf)
+	}()
 	started := false
 	start := func() error {
 		if started {
@@ -137,6 +143,11 @@ func (st *Stream) Send(ctx context.Context, w io.Writer, begin func(), flush fun
 	}
 	return cut, flush()
 }
+
+// writers gathers items into writes of a few KiB, so the layers between a
+// stream and the connection are passed once per few items rather than per
+// item; pooled, as many lists may be sent at once.
+var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 8<<10) }}
 
 // Collect reads the whole stream into a Result, for callers that want the
 // answer in one piece (the command line, tests). It gives the document
