@@ -87,11 +87,15 @@ type Action struct {
 	Run Handler
 }
 
-// Result lets a handler return list metadata beside data; any other value
-// returned by a handler becomes {"data": value}.
+// Result lets a handler return list metadata beside data; a *Stream is a
+// list sent while it is read; any other value returned by a handler
+// becomes {"data": value}.
 type Result struct {
 	Data any `json:"data"`
 	Meta any `json:"meta,omitempty"`
+	// Stream, set by Registry.Start only, is the answer still to be read
+	// and sent (Data and Meta are then empty).
+	Stream *Stream `json:"-"`
 }
 
 // Typed adapts a handler written against a concrete session and input type.

@@ -331,8 +331,18 @@ func (r *Registry) connection(provider string, env Envelope) (json.RawMessage, [
 
 // Invoke validates an envelope and runs the action. Every bad field of the
 // connection and the input is reported together, before anything is sent
-// upstream.
+// upstream. A list the handler streams is read whole (Stream.Collect).
 func (r *Registry) Invoke(ctx context.Context, id string, env Envelope) (Result, error) {
+	res, err := r.Start(ctx, id, env)
+	if err != nil || res.Stream == nil {
+		return res, err
+	}
+	return res.Stream.Collect(ctx)
+}
+
+// Start is Invoke for a caller that sends a list while it is read (the
+// HTTP API): a handler's *Stream comes back unread in Result.Stream.
+func (r *Registry) Start(ctx context.Context, id string, env Envelope) (Result, error) {
 	a, ok := r.actions[id]
 	if !ok {
 		return Result{}, r.UnknownAction(id)
@@ -364,8 +374,16 @@ func (r *Registry) Invoke(ctx context.Context, id string, env Envelope) (Result,
 	if err != nil {
 		return Result{}, asProblem(ctx, err)
 	}
-	res, ok := out.(Result)
-	if !ok {
+	var res Result
+	switch out := out.(type) {
+	case Result:
+		res = out
+	case *Stream:
+		if r.CheckOutput {
+			out = r.checkedStream(a, out)
+		}
+		return Result{Stream: out}, nil
+	default:
 		res = Result{Data: out}
 	}
 	if r.CheckOutput {
@@ -492,6 +510,28 @@ func (r *Registry) checkOutput(a *actionEntry, res Result) error {
 		return NewProblem(KindInternal, "action %s result breaks its output schema: %v", a.ID, err)
 	}
 	return nil
+}
+
+// checkedStream is s with its output checked (CheckOutput): it keeps a
+// copy of every item and checks the whole answer before its meta is
+// written, so a drifting handler ends its list with a truncated meta and
+// an internal problem that names the schema breach.
+func (r *Registry) checkedStream(a *actionEntry, s *Stream) *Stream {
+	return &Stream{Each: func(ctx context.Context, sink *Sink) (any, error) {
+		items := []json.RawMessage{}
+		tee := &Sink{
+			item: func(raw json.RawMessage) error {
+				items = append(items, append(json.RawMessage(nil), raw...))
+				return sink.Item(raw)
+			},
+			flush: sink.Flush,
+		}
+		meta, err := s.Each(ctx, tee)
+		if err != nil {
+			return meta, err
+		}
+		return meta, r.checkOutput(a, Result{Data: items, Meta: meta})
+	}}
 }
 
 // asProblem keeps problems as they are and names the rest.

@@ -21,6 +21,9 @@ type request struct {
 	attrs   []slog.Attr
 	inline  [6]slog.Attr
 	outcome string
+	// streamed says the answer was sent while it was read (a list), so
+	// middleware never holds it whole.
+	streamed bool
 
 	base   *slog.Logger
 	logger *slog.Logger // base bound to the request id, built on first use
@@ -50,6 +53,26 @@ func SetLogAttr(ctx context.Context, a slog.Attr) {
 		st.attrs = append(st.attrs, a)
 		st.mu.Unlock()
 	}
+}
+
+// markStreamed records that the answer is a stream (see request.streamed).
+func markStreamed(ctx context.Context) {
+	if st := requestFrom(ctx); st != nil {
+		st.mu.Lock()
+		st.streamed = true
+		st.mu.Unlock()
+	}
+}
+
+// wasStreamed reports markStreamed.
+func wasStreamed(ctx context.Context) bool {
+	st := requestFrom(ctx)
+	if st == nil {
+		return false
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.streamed
 }
 
 // LogFrom returns the process logger bound to the request's id.

@@ -106,6 +106,17 @@ func (g *guardedWriter) Write(b []byte) (int, error) {
 	return g.w.Write(b)
 }
 
+// FlushError pushes what the handler wrote to the caller (a list sent while
+// it is read); a response taken over has nothing of the handler's to push.
+func (g *guardedWriter) FlushError() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.cut || !g.started {
+		return nil
+	}
+	return http.NewResponseController(g.w).Flush()
+}
+
 // claim takes the response over if the handler has not started it.
 func (g *guardedWriter) claim() bool {
 	g.mu.Lock()

@@ -56,9 +56,11 @@ func Idempotency(store idempotency.Store, onReplay func()) func(http.Handler) ht
 			answer, replayed, err := store.Do(r.Context(), string(scoped[:]), fingerprint, func() idempotency.Answer {
 				fresh = newCapture(w, maxKeptAnswer)
 				next.ServeHTTP(fresh, r)
-				if fresh.over {
-					// Too big to keep: report a status Keep refuses, so
-					// a repeat runs again rather than replaying a stub.
+				if fresh.over || wasStreamed(r.Context()) {
+					// Too big to keep, or a list sent while it was read
+					// (which may have ended cut short): report a status
+					// Keep refuses, so a repeat runs again rather than
+					// replaying a stub.
 					return idempotency.Answer{Status: http.StatusInsufficientStorage}
 				}
 				return idempotency.Answer{Status: fresh.code(), ContentType: w.Header().Get("Content-Type"), Body: fresh.body.Bytes()}

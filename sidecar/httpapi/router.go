@@ -171,12 +171,52 @@ func (a *api) invoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	shareEnvelope(r.Context(), env)
-	res, err := a.reg.Invoke(r.Context(), id, env)
+	res, err := a.reg.Start(r.Context(), id, env)
 	if err != nil {
 		writeProblem(w, r, err)
 		return
 	}
+	if res.Stream != nil {
+		sendStream(w, r, res.Stream)
+		return
+	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+// sendStream writes a list while it is read (action.Stream): 200 with the
+// first item, each upstream page pushed to the caller as it ends. A failure
+// before the first item is an ordinary problem answer; one after it ends
+// the document with meta.truncated and meta.problem, and is logged and
+// counted under the problem's kind.
+func sendStream(w http.ResponseWriter, r *http.Request, s *action.Stream) {
+	markStreamed(r.Context())
+	rc := http.NewResponseController(w)
+	begin := func() {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+	}
+	flush := func() error {
+		if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			return err
+		}
+		return nil
+	}
+	cut, err := s.Send(r.Context(), w, begin, flush)
+	switch {
+	case cut != nil:
+		SetLogAttr(r.Context(), slog.String("problem", cut.Type))
+		SetLogAttr(r.Context(), slog.Bool("truncated", true))
+		setOutcome(r.Context(), string(cut.Kind()))
+	case err != nil:
+		var p *action.Problem
+		if errors.As(err, &p) {
+			writeProblem(w, r, p) // nothing was written yet
+			return
+		}
+		// The caller went away mid-list: there is no one to tell.
+		SetLogAttr(r.Context(), slog.String("stream_error", err.Error()))
+		setOutcome(r.Context(), string(action.KindUpstreamTimeout))
+	}
 }
 
 func (a *api) testConnection(w http.ResponseWriter, r *http.Request) {

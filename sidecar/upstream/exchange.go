@@ -81,13 +81,28 @@ type Answer struct {
 	// Waited is the time spent between them.
 	Attempts int
 	Waited   time.Duration
+	// Stream is a success's body still to be read (Open only); the caller
+	// closes it.
+	Stream io.ReadCloser
 
-	secrets *Secrets // the exchanger's and this call's tokens
+	// The exchanger's secrets and this call's tokens; secrets joins them
+	// on first use only (a success rarely needs them, and joining spells
+	// every token six ways).
+	base    *Secrets
+	sent    [2]string
+	secrets *Secrets
 }
 
 // Redact blanks the secrets this call sent out of text taken from a
 // success's body, for a problem explaining a success that cannot be read.
-func (a *Answer) Redact(text string) string { return a.secrets.Redact(text) }
+func (a *Answer) Redact(text string) string { return a.callSecrets().Redact(text) }
+
+func (a *Answer) callSecrets() *Secrets {
+	if a.secrets == nil {
+		a.secrets = a.base.With(a.sent[:]...)
+	}
+	return a.secrets
+}
 
 // OK reports a 2xx status.
 func (a *Answer) OK() bool { return a.Status >= 200 && a.Status <= 299 }
@@ -124,6 +139,24 @@ func (e *TooLargeError) Error() string {
 // *TransportError; an answer over MaxAnswer as *TooLargeError. Any answer
 // that arrived whole is an *Answer, whatever its status.
 func (x *Exchanger) Do(ctx context.Context, c Call) (*Answer, error) {
+	return x.exchange(ctx, c, false)
+}
+
+// Open is Do for a read whose success may be long (a page of a list): a
+// 2xx answer comes back with Body nil and Stream open, to be read as it
+// arrives and closed by the caller; any other status is read whole, as Do
+// reads it. The stream fails with *TooLargeError once it passes MaxAnswer
+// and with *TransportError when the connection dies, so a reader sees
+// exactly how far the answer went. A mutating call is never streamed: its
+// answer is read whole, never cut (Do).
+func (x *Exchanger) Open(ctx context.Context, c Call) (*Answer, error) {
+	return x.exchange(ctx, c, !c.Mutating)
+}
+
+func (x *Exchanger) exchange(ctx context.Context, c Call, stream bool) (*Answer, error) {
+	if stream {
+		ctx = context.WithValue(ctx, streamKey{}, true)
+	}
 	if c.Repeat != RepeatByMethod {
 		ctx = WithRepeat(ctx, c.Repeat)
 	}
@@ -142,7 +175,7 @@ func (x *Exchanger) Do(ctx context.Context, c Call) (*Answer, error) {
 				return nil, err
 			}
 		}
-		ans, err := x.send(ctx, c, token, stale)
+		ans, err := x.send(ctx, c, token, stale, stream)
 		if err != nil {
 			return nil, err
 		}
@@ -176,7 +209,7 @@ func (x *Exchanger) token(ctx context.Context, stale string) (string, error) {
 	return tok, err
 }
 
-func (x *Exchanger) send(ctx context.Context, c Call, token, stale string) (*Answer, error) {
+func (x *Exchanger) send(ctx context.Context, c Call, token, stale string, stream bool) (*Answer, error) {
 	var body io.Reader
 	if c.Body != nil {
 		body = bytes.NewReader(c.Body)
@@ -199,16 +232,20 @@ func (x *Exchanger) send(ctx context.Context, c Call, token, stale string) (*Ans
 	if err != nil {
 		return nil, &TransportError{Err: err}
 	}
-	defer resp.Body.Close()
 	limit := x.MaxAnswer
 	if limit <= 0 {
 		limit = DefaultMaxAnswer
 	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
-	secrets := x.Secrets.With(token, stale)
+	ans := &Answer{Status: resp.StatusCode, Header: resp.Header, base: x.Secrets, sent: [2]string{token, stale}}
+	if ok && stream {
+		ans.Stream = &countedBody{body: resp.Body, limit: limit, status: resp.StatusCode, header: resp.Header}
+		return ans, nil
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if !ok {
-		raw = secrets.RedactBytes(raw)
+		raw = ans.callSecrets().RedactBytes(raw)
 	}
 	switch {
 	case int64(len(raw)) > limit:
@@ -219,7 +256,8 @@ func (x *Exchanger) send(ctx context.Context, c Call, token, stale string) (*Ans
 		return nil, &TransportError{Err: err}
 	}
 	// An error answer cut short still says what the upstream did.
-	return &Answer{Status: resp.StatusCode, Header: resp.Header, Body: raw, secrets: secrets}, nil
+	ans.Body = raw
+	return ans, nil
 }
 
 // Failure is the class of an exchange that got no answer, shared by every
@@ -275,3 +313,42 @@ func Cause(err error) error {
 	}
 	return err
 }
+
+// streamKey marks a call whose success is handed back unread (Open), so the
+// retry layer does not read it ahead.
+type streamKey struct{}
+
+func streamed(ctx context.Context) bool { v, _ := ctx.Value(streamKey{}).(bool); return v }
+
+// countedBody is a streamed success: it counts what it hands out, fails
+// with *TooLargeError past the exchanger's bound, and names a connection
+// that dies mid-answer as a *TransportError.
+type countedBody struct {
+	body        io.ReadCloser
+	limit, read int64
+	status      int
+	header      http.Header
+}
+
+func (b *countedBody) Read(p []byte) (int, error) {
+	if b.read > b.limit {
+		return 0, b.tooLarge()
+	}
+	// Ask for at most one byte past the bound: enough to know it was passed.
+	p = p[:min(int64(len(p)), b.limit+1-b.read)]
+	n, err := b.body.Read(p)
+	b.read += int64(n)
+	if b.read > b.limit {
+		return n - 1, b.tooLarge()
+	}
+	if err != nil && err != io.EOF {
+		err = &TransportError{Err: err}
+	}
+	return n, err
+}
+
+func (b *countedBody) tooLarge() error {
+	return &TooLargeError{Status: b.status, Header: b.header, Limit: b.limit}
+}
+
+func (b *countedBody) Close() error { return b.body.Close() }

@@ -3,6 +3,7 @@ package upstream_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -117,5 +118,44 @@ func TestExchangeBodyLimit(t *testing.T) {
 	var large *upstream.TooLargeError
 	if !errors.As(err, &large) || large.Status != 200 || !large.Mutating || large.Limit != 4095 {
 		t.Fatalf("want a TooLargeError for a mutating 200, got %v", err)
+	}
+}
+
+// Open hands a success back unread; reading it stops with *TooLargeError
+// once it passes MaxAnswer, after exactly MaxAnswer bytes. A mutating call
+// is never streamed: its answer is read whole (and refused whole when too
+// long) as Do reads it.
+func TestOpenStreamsASuccessAndCountsItsLength(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(strings.Repeat("x", 5000)))
+	})
+	x, u := exchanger(t, h, nil)
+	x.MaxAnswer = 4096
+	ans, err := x.Open(context.Background(), upstream.Call{Method: http.MethodGet, URL: u})
+	if err != nil || ans.Body != nil || ans.Stream == nil {
+		t.Fatalf("open: %+v %v", ans, err)
+	}
+	defer ans.Stream.Close()
+	got, err := io.ReadAll(ans.Stream)
+	var large *upstream.TooLargeError
+	if !errors.As(err, &large) || large.Limit != 4096 || len(got) != 4096 {
+		t.Fatalf("read %d bytes, err %v", len(got), err)
+	}
+
+	x.MaxAnswer = 8192
+	ans, err = x.Open(context.Background(), upstream.Call{Method: http.MethodGet, URL: u})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = io.ReadAll(ans.Stream)
+	ans.Stream.Close()
+	if err != nil || len(got) != 5000 {
+		t.Fatalf("a success within the bound: %d bytes, %v", len(got), err)
+	}
+
+	x.MaxAnswer = 4096
+	_, err = x.Open(context.Background(), upstream.Call{Method: http.MethodPost, URL: u, Mutating: true})
+	if !errors.As(err, &large) || !large.Mutating {
+		t.Fatalf("a mutating call's long answer: %v", err)
 	}
 }

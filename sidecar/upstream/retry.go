@@ -177,6 +177,11 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		case retryableStatus(resp.StatusCode) && onStatus && !left(req, resp.StatusCode):
 			reason = "HTTP " + strconv.Itoa(resp.StatusCode)
 			after = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+		case streamed(req.Context()) && resp.StatusCode >= 200 && resp.StatusCode <= 299:
+			// The caller reads the answer as it arrives (Exchanger.Open):
+			// a connection that dies mid-answer reaches it as an error it
+			// reports, instead of the whole answer being held here.
+			return resp, nil
 		default:
 			if berr := buffer(resp); berr != nil {
 				if !safe && resp.StatusCode >= 200 && resp.StatusCode <= 299 {

@@ -35,7 +35,7 @@ Usage:
 
 Environment: TOKENWARDEN_LISTEN (listen address), TOKENWARDEN_CONFIG (config file, docs/configuration.md),
 TOKENWARDEN_API_KEY (one more caller key), TOKENWARDEN_LOG_LEVEL (debug|info|warn|error),
-TOKENWARDEN_METRICS (open|key|off|auto: who may GET /metrics), GOGC and GOMEMLIMIT (defaults 200, 128MiB).
+TOKENWARDEN_METRICS (open|key|off|auto: who may GET /metrics), GOGC and GOMEMLIMIT (defaults 200, 64MiB).
 `
 
 // GC defaults, each used only when the operator leaves GOGC / GOMEMLIMIT
@@ -43,14 +43,15 @@ TOKENWARDEN_METRICS (open|key|off|auto: who may GET /metrics), GOGC and GOMEMLIM
 // heap is a few MiB, so at Go's GOGC=100 a collection ran about every hundred
 // actions and landed in the p99; GOGC=200 spaces them out. The soft limit is
 // where the GC starts working harder instead of letting the heap grow.
-// Measured (returnAll over 10k and 100k 3CX tokens, make bench): at 40 MiB a
-// large list kept the GC running, 57.5 µs CPU per item at 100k vs 30 at 10k,
-// peak RSS 241 MiB; at 64 MiB 37 vs 27 µs, 236 MiB; at 128 MiB 28 vs 28 µs
-// (flat) and 221 MiB; with no limit 26 vs 27 µs but 359 MiB. Under c=256 the
-// 40 MiB limit did not hold RSS at 40 MiB either (46-47 MiB peak).
+// Measured with make bench (docs/operations.md). Before lists streamed, a
+// 100k list held the whole answer and 128 MiB kept its CPU per item flat.
+// Since they stream (31 MiB peak at 100k whatever the limit), c=256 decides:
+// 128 MiB peaked at 78/82 MiB (revoke / heaviest answer), 64 MiB at 71/71
+// with the same CPU per call within the runs' spread, 48 MiB at 56/55 but
+// 2.4x the proxy's CPU per call at c=256 instead of 1.7-1.8x.
 const (
 	defaultGCPercent   = 200
-	defaultMemoryLimit = 128 << 20
+	defaultMemoryLimit = 64 << 20
 )
 
 func main() {

@@ -3,5 +3,5 @@ package threecx
 import "context"
 
 func listSecurityTokens(ctx context.Context, c *Client, in ListOptions) (any, error) {
-	return c.list(ctx, "SecurityTokens", in)
+	return c.list(ctx, "SecurityTokens", in), nil
 }
