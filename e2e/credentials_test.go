@@ -37,9 +37,16 @@ func startN8NServer(t *testing.T) *n8nServer {
 		t.Fatal(err)
 	}
 	port := addr[strings.LastIndex(addr, ":")+1:]
+	// n8n 2.x always starts its task-runner broker, on 5679 unless told:
+	// a port of its own lets n8n servers run side by side.
+	broker, err := freeLoopbackAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(env.n8n.bin, "start")
 	cmd.Env = append(append([]string{}, env.n8n.env...),
-		"N8N_PORT="+port, "N8N_LISTEN_ADDRESS=127.0.0.1", "N8N_SECURE_COOKIE=false", "N8N_LOG_LEVEL=warn")
+		"N8N_PORT="+port, "N8N_LISTEN_ADDRESS=127.0.0.1", "N8N_SECURE_COOKIE=false", "N8N_LOG_LEVEL=warn",
+		"N8N_RUNNERS_BROKER_PORT="+broker[strings.LastIndex(broker, ":")+1:])
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {

@@ -80,6 +80,7 @@ const saveAndTest = async () => {
 	await tested;
 };
 
+let seen; // what the user saw on the node at hand, reported even if a step fails
 try {
 	page = await browser.newPage();
 	page.setDefaultTimeout(step);
@@ -92,7 +93,7 @@ try {
 	await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
 
 	for (const n of plan) {
-		const seen = { node: n.node };
+		seen = { node: n.node };
 		await page.goto(`${url}/workflow/new`, { waitUntil: 'domcontentloaded' });
 		await byTest('canvas-plus-button').first().click();
 		await byTest('node-creator-search-bar').fill(n.search);
@@ -160,9 +161,10 @@ try {
 			// The picker's "From list", filled by the node's list search
 			// through the sidecar with the credential just made.
 			await byTest(`resource-locator-${n.picker}`).locator('[data-test-id="rlc-input"]').first().click();
-			const dropdown = byTest('resource-locator-dropdown');
-			const items = dropdown.locator('[data-test-id="rlc-item"]');
-			const error = dropdown.locator('[data-test-id="rlc-error-container"]');
+			// The list is teleported out of the picker (2.x), so it is
+			// found on the page.
+			const items = page.locator('[data-test-id="rlc-item"]:visible');
+			const error = page.locator('[data-test-id="rlc-error-container"]:visible');
 			await Promise.race([items.first().waitFor(), error.first().waitFor()]);
 			seen.pickerItems = (await items.allInnerTexts()).map((t) => t.trim());
 			if (await error.first().isVisible()) seen.pickerError = (await error.first().innerText()).replace(/\s+/g, ' ').trim();
@@ -170,8 +172,10 @@ try {
 			await page.keyboard.press('Escape');
 		}
 		console.log(JSON.stringify(seen));
+		seen = undefined;
 	}
 } catch (err) {
+	if (seen) console.log(JSON.stringify(seen));
 	if (page) await snap('failure').catch(() => {});
 	console.error(err instanceof Error ? err.stack : String(err));
 	process.exitCode = 1;
