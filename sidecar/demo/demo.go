@@ -135,10 +135,12 @@ func (u *Upstreams) serve(name string, h http.Handler) (string, error) {
 }
 
 // Stats reports the emulators' counters, keyed by provider as Connections
-// is: how many times a client signed in.
+// is: how many times a client signed in, and for 3CX how many RevokeToken
+// calls it answered and how many tokens are revoked (so a test can tell a
+// token revoked twice).
 func (u *Upstreams) Stats() map[string]any {
 	return map[string]any{
-		"threecx": map[string]any{"signIns": u.ThreeCX.TokenRequests()},
+		"threecx": map[string]any{"signIns": u.ThreeCX.TokenRequests(), "revokeRequests": u.ThreeCX.RevokeRequests(), "revoked": u.ThreeCX.Revoked()},
 		"appgate": map[string]any{"signIns": u.Appgate.Logins()},
 	}
 }
