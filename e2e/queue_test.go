@@ -119,20 +119,45 @@ func TestQueueModeOffboardingThroughTwoReplicasSignsInOnce(t *testing.T) {
 	}
 	_, mainPort, _ := net.SplitHostPort(mainAddr)
 	started := time.Now()
-	mainProc := admin.in(filepath.Join(tmp, "n8n-main"), "N8N_LISTEN_ADDRESS=127.0.0.1", "N8N_PORT="+mainPort).
+	// 2.x always runs its task broker (N8N_RUNNERS_ENABLED=false is
+	// ignored there), on 5679 unless told otherwise: one port each.
+	broker := func() string { return fmt.Sprintf("N8N_RUNNERS_BROKER_PORT=%d", freePort(t)) }
+	mainProc := admin.in(filepath.Join(tmp, "n8n-main"), "N8N_LISTEN_ADDRESS=127.0.0.1", "N8N_PORT="+mainPort, broker()).
 		start(t, filepath.Join(tmp, "n8n-main.log"), "start")
 	var workers []*daemon
 	for i := range 2 {
 		// One job at a time per worker, so the executions are shared.
-		w := admin.in(filepath.Join(tmp, fmt.Sprintf("n8n-worker-%d", i))).
+		w := admin.in(filepath.Join(tmp, fmt.Sprintf("n8n-worker-%d", i)), broker()).
 			start(t, filepath.Join(tmp, fmt.Sprintf("n8n-worker-%d.log", i)), "worker", "--concurrency=1")
 		workers = append(workers, w)
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, d := range append([]*daemon{mainProc}, workers...) {
+				t.Logf("%s:\n%s", strings.Join(d.cmd.Args, " "), tail([]byte(d.logText())))
+			}
+		}
+	})
 	for _, w := range workers {
 		w.waitLog(t, "n8n worker is now ready", 3*time.Minute)
 	}
-	// Logged once the main has activated the workflows (its webhooks).
 	mainProc.waitLog(t, "Editor is now accessible", 3*time.Minute)
+	// 2.x publishes active workflows after that line, in the background:
+	// wait until the webhook answers a CORS preflight, which names the
+	// webhook's methods (404 while it is not registered; without an Origin
+	// n8n answers 204 whatever the path).
+	webhook := "http://" + mainAddr + "/webhook/" + queueWebhook
+	waitFor(t, 2*time.Minute, "the webhook to be registered", func() bool {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodOptions, webhook, nil)
+		req.Header.Set("Origin", "http://127.0.0.1")
+		req.Header.Set("Access-Control-Request-Method", http.MethodPost)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode/100 == 2
+	})
 	t.Logf("n8n main and 2 workers ready in %.1f s", time.Since(started).Seconds())
 
 	// The offboarding: 200 tokens, in 4 webhook calls sent at once.
@@ -148,7 +173,7 @@ func TestQueueModeOffboardingThroughTwoReplicasSignsInOnce(t *testing.T) {
 			for i := range ids {
 				ids[i] = queueFirstToken + e*queueItemsEach + i
 			}
-			revoked[e], errs[e] = callWebhook(ctx, "http://"+mainAddr+"/webhook/"+queueWebhook, ids)
+			revoked[e], errs[e] = callWebhook(ctx, webhook, ids)
 		}()
 	}
 	wg.Wait()
@@ -327,6 +352,19 @@ func (d *daemon) waitLog(t *testing.T, s string, timeout time.Duration) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s did not log %q within %s:\n%s", strings.Join(d.cmd.Args, " "), s, timeout, tail([]byte(d.logText())))
 		}
+	}
+}
+
+// waitFor polls ready every 100 ms until it holds, and fails the test if
+// it does not within timeout.
+func waitFor(t *testing.T, timeout time.Duration, what string, ready func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !ready() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %s", timeout, what)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

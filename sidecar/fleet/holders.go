@@ -239,52 +239,92 @@ func (h *holder) took(c upstream.Credential) upstream.Credential {
 
 // read returns the fleet's token if it is usable: not the stale one, not
 // expired, not older than this replica's own last sign-in; of the slots'
-// usable tokens, the newest. err is Redis trouble only; a record that does
-// not open is treated as absent and replaced.
+// usable tokens, the newest, which it then copies into the slots that lack
+// it (during a rotation, a replica on one key alone finds it there). err is
+// Redis trouble only; a record that does not open is treated as absent and
+// replaced.
 func (h *holder) read(ctx context.Context, stale string, floor time.Time) (upstream.Credential, bool, error) {
-	var best upstream.Credential
-	var bestIssued int64
-	found := false
-	for _, s := range h.slots {
-		t, ok, err := h.readSlot(ctx, s)
+	found := make([]stored, len(h.slots))
+	best := -1
+	for i, s := range h.slots {
+		r, err := h.readSlot(ctx, s)
 		if err != nil {
 			return upstream.Credential{}, false, err
 		}
-		c := upstream.Credential{Token: t.Token}
-		if t.Expiry != 0 {
-			c.Expiry = time.UnixMilli(t.Expiry)
-		}
-		now := h.f.now()
-		if !ok || t.Token == stale || (!c.Expiry.IsZero() && !now.Before(c.Expiry)) || (!floor.IsZero() && t.Issued <= floor.UnixMilli()) {
+		found[i] = r
+		t := r.token
+		if !r.ok || t.Token == stale || (t.Expiry != 0 && !h.f.now().Before(time.UnixMilli(t.Expiry))) || (!floor.IsZero() && t.Issued <= floor.UnixMilli()) {
 			continue
 		}
-		if !found || t.Issued > bestIssued {
-			best, bestIssued, found = c, t.Issued, true
+		if best < 0 || t.Issued > found[best].token.Issued {
+			best = i
 		}
 	}
-	return best, found, nil
+	if best < 0 {
+		return upstream.Credential{}, false, nil
+	}
+	t := found[best].token
+	for i, r := range found {
+		if i != best && (!r.ok || r.token.Token != t.Token) {
+			h.copyTo(ctx, h.slots[i], r.raw, t)
+		}
+	}
+	c := upstream.Credential{Token: t.Token}
+	if t.Expiry != 0 {
+		c.Expiry = time.UnixMilli(t.Expiry)
+	}
+	return c, true, nil
 }
 
-// readSlot opens one slot's record; ok is false when there is none that
-// opens with the slot's key.
-func (h *holder) readSlot(ctx context.Context, s slot) (token, bool, error) {
+// stored is one slot's record as read: raw is nil when there is none, ok
+// false when it does not open with the slot's key.
+type stored struct {
+	raw   []byte
+	token token
+	ok    bool
+}
+
+func (h *holder) readSlot(ctx context.Context, s slot) (stored, error) {
 	raw, err := h.f.client.Get(ctx, s.record).Bytes()
 	if errors.Is(h.f.observe(err), redis.Nil) {
-		return token{}, false, nil
+		return stored{}, nil
 	}
 	if err != nil {
-		return token{}, false, err
+		return stored{}, err
 	}
 	plain, err := s.seal.open(s.record, raw)
 	if err != nil {
 		h.f.log.Warn("fleet: ignoring a stored sign-in: "+err.Error()+" (has redis.tokenKey changed on some replicas without redis.previousTokenKey?); signing in again", "key", s.record)
-		return token{}, false, nil
+		return stored{raw: raw}, nil
 	}
 	var t token
 	if json.Unmarshal(plain, &t) != nil || t.Token == "" {
-		return token{}, false, nil
+		return stored{raw: raw}, nil
 	}
-	return t, true, nil
+	return stored{raw: raw, token: t, ok: true}, nil
+}
+
+// copyScript replaces a record only if it is still the one read (ARGV[1],
+// "" for none): a sign-in stored meanwhile is newer and stays.
+var copyScript = redis.NewScript(`
+local cur = redis.call("GET", KEYS[1])
+if (cur == false and ARGV[1] ~= "") or (cur ~= false and cur ~= ARGV[1]) then return 0 end
+redis.call("SET", KEYS[1], ARGV[2], "PX", ARGV[3])
+return 1`)
+
+// copyTo puts t into slot s, sealed with s's key, in place of what was read
+// there (was).
+func (h *holder) copyTo(ctx context.Context, s slot, was []byte, t token) {
+	ttl := maxUnknownLife - h.f.now().Sub(time.UnixMilli(t.Issued))
+	if t.Expiry != 0 {
+		ttl = min(ttl, time.UnixMilli(t.Expiry).Sub(h.f.now()))
+	}
+	if ttl < time.Millisecond {
+		return
+	}
+	plain, _ := json.Marshal(t)
+	_ = h.f.observe(copyScript.Run(context.WithoutCancel(ctx), h.f.client, []string{s.record},
+		string(was), s.seal.seal(s.record, plain), ttl.Milliseconds()).Err())
 }
 
 // storeScript writes the record only while the lease is still ours: the

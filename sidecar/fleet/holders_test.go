@@ -216,12 +216,28 @@ func TestRotatingTheTokenKeyKeepsOneFleet(t *testing.T) {
 	if got := burst(t, []*replica{old, moved}, u, 50, ""); u.n.Load() != 1 || got["CANARY-tok-1"] != 100 {
 		t.Fatalf("A and B-with-previous-A: %d sign-ins, tokens %v", u.n.Load(), got)
 	}
+	clock.Advance(time.Second)
 	if got := burst(t, []*replica{old, moved}, u, 50, "CANARY-tok-1"); u.n.Load() != 2 || got["CANARY-tok-2"] != 100 {
 		t.Fatalf("A and B-with-previous-A after a 401: %d sign-ins, tokens %v", u.n.Load(), got)
 	}
+	// The last sign-in may have been the old replica's (its key's name
+	// only): the moved replica, reading it, copies it under the new key's
+	// name, where a replica on the new key alone looks.
+	clock.Advance(time.Second)
+	old.holder(u).Forget(context.Background())
+	if tok, err := old.holder(u).Token(context.Background(), ""); err != nil || tok != "CANARY-tok-3" {
+		t.Fatalf("old replica alone: %q %v", tok, err)
+	}
+	if tok, err := moved.holder(u).Token(context.Background(), "CANARY-tok-2"); err != nil || tok != "CANARY-tok-3" || u.n.Load() != 3 {
+		t.Fatalf("moved replica after the old one signed in: %q %v, %d sign-ins", tok, err, u.n.Load())
+	}
 	// Second rollout, half done: the previous key dropped on one replica.
+	clock.Advance(time.Second)
 	done := newReplica(t, srv.URL, clock, keyB)
-	if got := burst(t, []*replica{moved, done}, u, 50, "CANARY-tok-2"); u.n.Load() != 3 || got["CANARY-tok-3"] != 100 {
+	if tok, err := done.holder(u).Token(context.Background(), ""); err != nil || tok != "CANARY-tok-3" || u.n.Load() != 3 {
+		t.Fatalf("a replica on the new key alone: %q %v, %d sign-ins (want the old replica's token, copied)", tok, err, u.n.Load())
+	}
+	if got := burst(t, []*replica{moved, done}, u, 50, "CANARY-tok-3"); u.n.Load() != 4 || got["CANARY-tok-4"] != 100 {
 		t.Fatalf("B-with-previous-A and B after a 401: %d sign-ins, tokens %v", u.n.Load(), got)
 	}
 	// Facts are shared across the rotation too.
