@@ -30,7 +30,7 @@ func TestFleetOfProcessesSharesOnePBXSignIn(t *testing.T) {
 		t.Skip("builds the binary and runs five processes")
 	}
 	redisSrv := redistest.Start(t)
-	bin := buildFullBinary(t)
+	bin := buildBinary(t, "")
 	emu := startEmulatorsProcess(t, bin)
 	cfg := filepath.Join(t.TempDir(), "fleet.json")
 	b, _ := json.Marshal(map[string]any{
@@ -167,22 +167,6 @@ func TestFleetOfProcessesSharesOnePBXSignIn(t *testing.T) {
 			t.Fatalf("replica %d logged a secret", i)
 		}
 	}
-}
-
-// buildFullBinary builds the sidecar with its emulators (no nodemo tag).
-func buildFullBinary(t *testing.T) string {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool on PATH to build the binary")
-	}
-	out := filepath.Join(t.TempDir(), "tokenwarden")
-	cmd := exec.Command(goBin, "build", "-o", out, "./sidecar/cmd/tokenwarden")
-	cmd.Dir = "../../.."
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
-	return out
 }
 
 // serveProcess is one `tokenwarden serve` process and its log.
