@@ -236,6 +236,12 @@ func startSidecar(ctx context.Context, root, tmp string) (stop func(), err error
 // launchSidecar runs `tokenwarden demo` on a free loopback port with extra
 // arguments and environment variables, and waits until it is ready.
 func launchSidecar(bin, logPath string, args []string, extraEnv ...string) (url string, stop func(), err error) {
+	return launchTokenwarden(bin, logPath, "demo", args, extraEnv...)
+}
+
+// launchTokenwarden runs `tokenwarden <command> --listen ADDR ARGS...` (demo
+// or serve) on a free loopback port and waits until /readyz answers 200.
+func launchTokenwarden(bin, logPath, command string, args []string, extraEnv ...string) (url string, stop func(), err error) {
 	addr, err := freeLoopbackAddr()
 	if err != nil {
 		return "", nil, err
@@ -244,7 +250,7 @@ func launchSidecar(bin, logPath string, args []string, extraEnv ...string) (url 
 	if err != nil {
 		return "", nil, err
 	}
-	cmd := exec.Command(bin, append([]string{"demo", "--listen", addr}, args...)...)
+	cmd := exec.Command(bin, append([]string{command, "--listen", addr}, args...)...)
 	cmd.Env = append(os.Environ(), extraEnv...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {

@@ -110,58 +110,68 @@ func twOn(connection, name, typ string, params map[string]any) wfNode {
 }
 
 // demoCredentials turns each demo connection into the n8n credential that
-// sends it, reading which credential field fills which connection field
-// from the built package (nodedefs/shared/connections.ts, as described by
-// .ci/describe-n8n-package.cjs).
+// sends it to the demo sidecar.
 func demoCredentials() ([]map[string]any, error) {
-	byProvider := map[string]string{} // provider -> credential type
-	hidden := map[string]map[string]bool{}
-	for name, c := range env.pack.Credentials {
-		byProvider[strings.TrimSuffix(strings.TrimPrefix(c.Test.Request.URL, "/v1/connections/"), "/test")] = name
-		hidden[name] = map[string]bool{}
-		for _, p := range c.Properties {
-			if p.Type == "hidden" {
-				hidden[name][p.Name] = true
-			}
-		}
-	}
-	ref := regexp.MustCompile(`\$credentials\.([A-Za-z0-9_]+)`)
 	var out []map[string]any
 	for _, key := range keys(env.connections) {
-		conn := env.connections[key]
-		provider := providerOf(key)
-		typ, ok := byProvider[provider]
-		if !ok {
-			return nil, fmt.Errorf("no credential type for the demo's %q connection", key)
-		}
-		data := map[string]any{"sidecarUrl": env.sidecarURL}
-		for field, value := range conn {
-			// dialect is the older spelling of preset (the demo's nexus
-			// connection still uses it): a credential saved that way.
-			if field == "dialect" {
-				field = "preset"
-			}
-			expr, ok := env.pack.Connections[provider][field].(string)
-			if !ok {
-				return nil, fmt.Errorf("credential %s does not send the %q field of the demo's %s connection", typ, field, key)
-			}
-			// The field a user fills: the last one the expression names
-			// that the form shows.
-			var target string
-			for _, r := range ref.FindAllStringSubmatch(expr, -1) {
-				if !hidden[typ][r[1]] {
-					target = r[1]
-				}
-			}
-			data[target] = value
-		}
-		if _, ok := conn["token"]; ok && key == "appgate" {
-			data["authentication"] = "token"
+		typ, data, err := credentialData(key, env.connections[key], env.sidecarURL)
+		if err != nil {
+			return nil, err
 		}
 		ref := credentialRef(key)
 		out = append(out, map[string]any{"id": ref["id"], "name": ref["name"], "type": typ, "data": data})
 	}
 	return out, nil
+}
+
+// credentialData is the n8n credential (its type and data) that sends
+// connection conn (the demo's connection named key, or one shaped like it)
+// to the sidecar at sidecarURL, reading which credential field fills which
+// connection field from the built package (nodedefs/shared/connections.ts,
+// as described by .ci/describe-n8n-package.cjs).
+func credentialData(key string, conn map[string]any, sidecarURL string) (typ string, data map[string]any, err error) {
+	provider := providerOf(key)
+	hidden := map[string]bool{}
+	for name, c := range env.pack.Credentials {
+		if strings.TrimSuffix(strings.TrimPrefix(c.Test.Request.URL, "/v1/connections/"), "/test") != provider {
+			continue
+		}
+		typ = name
+		for _, p := range c.Properties {
+			if p.Type == "hidden" {
+				hidden[p.Name] = true
+			}
+		}
+	}
+	if typ == "" {
+		return "", nil, fmt.Errorf("no credential type for the demo's %q connection", key)
+	}
+	ref := regexp.MustCompile(`\$credentials\.([A-Za-z0-9_]+)`)
+	data = map[string]any{"sidecarUrl": sidecarURL}
+	for field, value := range conn {
+		// dialect is the older spelling of preset (the demo's nexus
+		// connection still uses it): a credential saved that way.
+		if field == "dialect" {
+			field = "preset"
+		}
+		expr, ok := env.pack.Connections[provider][field].(string)
+		if !ok {
+			return "", nil, fmt.Errorf("credential %s does not send the %q field of the demo's %s connection", typ, field, key)
+		}
+		// The field a user fills: the last one the expression names
+		// that the form shows.
+		var target string
+		for _, r := range ref.FindAllStringSubmatch(expr, -1) {
+			if !hidden[r[1]] {
+				target = r[1]
+			}
+		}
+		data[target] = value
+	}
+	if _, ok := conn["token"]; ok && key == "appgate" {
+		data["authentication"] = "token"
+	}
+	return typ, data, nil
 }
 
 // described is what the built package declares (.ci/describe-n8n-package.cjs).

@@ -56,6 +56,9 @@ type Redis struct {
 	URL secret.Value
 	// TokenKey is the 32 bytes that encrypt stored tokens.
 	TokenKey secret.Value
+	// PreviousTokenKey is the key before TokenKey, while a rotation is
+	// rolled out (empty otherwise): records sealed with it are still read.
+	PreviousTokenKey secret.Value
 }
 
 // HTTP names the browser origins and host names the sidecar answers.
@@ -144,8 +147,9 @@ type file struct {
 		RedisURL *ref `json:"redisUrl"`
 	} `json:"idempotency"`
 	Redis *struct {
-		URL      ref `json:"url"`
-		TokenKey ref `json:"tokenKey"`
+		URL              ref  `json:"url"`
+		TokenKey         ref  `json:"tokenKey"`
+		PreviousTokenKey *ref `json:"previousTokenKey"`
 	} `json:"redis"`
 	Audit Audit `json:"audit"`
 	TLS   *TLS  `json:"tls"`
@@ -240,6 +244,19 @@ func Parse(schemas *action.SchemaSet, doc []byte, env Env) (*Config, []action.Fi
 			errs = append(errs, action.FieldError{Field: "config.redis.tokenKey", Message: err.Error()})
 		}
 		cfg.Redis.TokenKey = secret.Value(v)
+		if r.PreviousTokenKey != nil {
+			v, err = resolve(*r.PreviousTokenKey)
+			if err == nil {
+				v, err = decodeTokenKey(v)
+			}
+			if err == nil && v == cfg.Redis.TokenKey.Reveal() {
+				err = errors.New("is the same key as redis.tokenKey; give the key the fleet used before it, or leave it out")
+			}
+			if err != nil {
+				errs = append(errs, action.FieldError{Field: "config.redis.previousTokenKey", Message: err.Error()})
+			}
+			cfg.Redis.PreviousTokenKey = secret.Value(v)
+		}
 	}
 	seen := map[string]bool{}
 	for i, k := range f.APIKeys {

@@ -126,8 +126,9 @@ func TestDocumentedExampleFollowsTheSchema(t *testing.T) {
 
 func TestRedisSection(t *testing.T) {
 	set, _ := setup(t)
-	key := "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" // 32 bytes
-	vars := env(map[string]string{"R": "redis://:CANARY-pw@10.0.0.5:6379/0", "K": key + "\n", "BAD": "http://:CANARY-pw@h", "SHORTKEY": "c2hvcnQ=", "OTHER": "redis://other:6379"})
+	key := "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  // 32 bytes
+	prev := "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=" // 32 other bytes
+	vars := env(map[string]string{"R": "redis://:CANARY-pw@10.0.0.5:6379/0", "K": key + "\n", "P": prev, "BAD": "http://:CANARY-pw@h", "SHORTKEY": "c2hvcnQ=", "OTHER": "redis://other:6379"})
 	cfg, errs := config.Parse(set, []byte(`{"redis": {"url": {"env": "R"}, "tokenKey": {"env": "K"}}}`), vars)
 	if errs != nil {
 		t.Fatal(errs)
@@ -135,6 +136,11 @@ func TestRedisSection(t *testing.T) {
 	if cfg.Redis.URL.Reveal() != "redis://:CANARY-pw@10.0.0.5:6379/0" || cfg.Redis.TokenKey.Reveal() != "0123456789abcdef0123456789abcdef" ||
 		cfg.Idempotency.RedisURL != cfg.Redis.URL {
 		t.Fatalf("%+v", cfg.Redis)
+	}
+	// While rotating, the previous key too.
+	cfg, errs = config.Parse(set, []byte(`{"redis": {"url": {"env": "R"}, "tokenKey": {"env": "K"}, "previousTokenKey": {"env": "P"}}}`), vars)
+	if errs != nil || cfg.Redis.PreviousTokenKey.Reveal() != "fedcba9876543210fedcba9876543210" {
+		t.Fatalf("%v %+v", errs, cfg.Redis)
 	}
 	// The older idempotency.redisUrl still works alone, and may repeat redis.url.
 	cfg, errs = config.Parse(set, []byte(`{"idempotency": {"redisUrl": {"env": "R"}}}`), vars)
@@ -147,9 +153,12 @@ func TestRedisSection(t *testing.T) {
 	for doc, want := range map[string][]string{
 		`{"redis": {"url": {"env": "BAD"}, "tokenKey": {"env": "SHORTKEY"}}, "idempotency": {"redisUrl": {"env": "OTHER"}}}`: {"config.redis.url", "config.redis.tokenKey", "config.idempotency.redisUrl"},
 		`{"redis": {"url": {"env": "R"}, "tokenKey": {"env": "NOPE"}}}`:                                                      {"config.redis.tokenKey"},
-		`{"redis": {"url": {"env": "R"}}}`:                          {"config.redis.tokenKey"},
-		`{"redis": {"url": "redis://h", "tokenKey": {"env": "K"}}}`: {"config.redis.url"},
-		`{"idempotency": {"redisUrl": {"env": "BAD"}}}`:             {"config.idempotency.redisUrl"},
+		`{"redis": {"url": {"env": "R"}}}`:                                                                    {"config.redis.tokenKey"},
+		`{"redis": {"url": "redis://h", "tokenKey": {"env": "K"}}}`:                                           {"config.redis.url"},
+		`{"idempotency": {"redisUrl": {"env": "BAD"}}}`:                                                       {"config.idempotency.redisUrl"},
+		`{"redis": {"url": {"env": "R"}, "tokenKey": {"env": "K"}, "previousTokenKey": {"env": "K"}}}`:        {"config.redis.previousTokenKey"},
+		`{"redis": {"url": {"env": "R"}, "tokenKey": {"env": "K"}, "previousTokenKey": {"env": "SHORTKEY"}}}`: {"config.redis.previousTokenKey"},
+		`{"redis": {"url": {"env": "R"}, "tokenKey": {"env": "K"}, "previousTokenKey": "c2hvcnQ="}}`:          {"config.redis.previousTokenKey"},
 	} {
 		_, errs := config.Parse(set, []byte(doc), vars)
 		got := map[string]string{}

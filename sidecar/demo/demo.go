@@ -135,11 +135,13 @@ func (u *Upstreams) serve(name string, h http.Handler) (string, error) {
 }
 
 // Stats reports the emulators' counters, keyed by provider as Connections
-// is: how many times a client signed in, and how many revocations the
-// Appgate controller carried out (a dry run must add none).
+// is: how many times a client signed in, for 3CX how many RevokeToken calls
+// it answered and how many tokens are revoked (so a test can tell a token
+// revoked twice), and how many revocations the Appgate controller carried
+// out (a dry run must add none).
 func (u *Upstreams) Stats() map[string]any {
 	return map[string]any{
-		"threecx": map[string]any{"signIns": u.ThreeCX.TokenRequests()},
+		"threecx": map[string]any{"signIns": u.ThreeCX.TokenRequests(), "revokeRequests": u.ThreeCX.RevokeRequests(), "revoked": u.ThreeCX.Revoked()},
 		"appgate": map[string]any{"signIns": u.Appgate.Logins(), "revocations": len(u.Appgate.Revocations())},
 	}
 }

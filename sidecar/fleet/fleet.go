@@ -26,6 +26,12 @@ type Options struct {
 	// TokenKey is 32 bytes: it encrypts stored tokens (AES-256-GCM) and
 	// keys the HMAC that names Redis entries.
 	TokenKey []byte
+	// PreviousTokenKey, when set, is the key the fleet used before
+	// TokenKey: while replicas are moved from one to the other, every
+	// sign-in is kept under both keys' names (each record sealed with its
+	// own key, each name leased), so replicas on either key share one
+	// sign-in. Drop it once every replica runs TokenKey.
+	PreviousTokenKey []byte
 	// Now is the clock token expiry is read from (nil: the wall clock).
 	Now func() time.Time
 	// SignInTimeout bounds one sign-in (0: 30 s); the sign-in lease lasts
@@ -43,8 +49,11 @@ type Options struct {
 
 // Fleet is one sidecar's handle on the shared Redis.
 type Fleet struct {
-	client  *redis.Client
-	seal    *sealer
+	client *redis.Client
+	seal   *sealer // TokenKey's
+	// seals are TokenKey's and PreviousTokenKey's (when set), in that
+	// order: where each sign-in and fact is kept.
+	seals   []*sealer
 	now     func() time.Time
 	timeout time.Duration
 	// lease is how long a sign-in lease lasts unless its holder renews
@@ -81,9 +90,20 @@ func Open(o Options) (*Fleet, error) {
 		opts.DialerRetries = 1
 	}
 	quietRedis.Do(func() { redis.SetLogger(discard{}) })
-	s, err := newSealer(o.TokenKey)
+	s, err := newSealer(o.TokenKey, "tokenKey")
 	if err != nil {
 		return nil, err
+	}
+	seals := []*sealer{s}
+	if o.PreviousTokenKey != nil {
+		prev, err := newSealer(o.PreviousTokenKey, "previousTokenKey")
+		if err != nil {
+			return nil, err
+		}
+		if prev.kid == s.kid {
+			return nil, errors.New("fleet: redis.previousTokenKey is the same key as redis.tokenKey")
+		}
+		seals = append(seals, prev)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -97,7 +117,7 @@ func Open(o Options) (*Fleet, error) {
 	if o.CheckEvery <= 0 {
 		o.CheckEvery = 5 * time.Second
 	}
-	f := &Fleet{client: redis.NewClient(opts), seal: s, now: o.Now, timeout: o.SignInTimeout, lease: 10 * time.Second, log: o.Logger,
+	f := &Fleet{client: redis.NewClient(opts), seal: s, seals: seals, now: o.Now, timeout: o.SignInTimeout, lease: 10 * time.Second, log: o.Logger,
 		health: newHealth(o.Now, o.Logger, opts.Addr, o.OnDegraded), stop: make(chan struct{})}
 	f.done.Add(1)
 	go f.watch(o.CheckEvery)

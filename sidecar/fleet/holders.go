@@ -46,10 +46,13 @@ func (hs *Holders) Holder(key upstream.HolderKey, signIn upstream.SignInFunc) up
 	defer hs.mu.Unlock()
 	h, ok := hs.holders[key]
 	if !ok {
-		name := hs.f.seal.name("signin", key.Provider+"\x00"+key.Account)
-		// The braces keep both keys in one Redis Cluster slot, which the
-		// fencing script needs.
-		h = &holder{f: hs.f, rs: hs.rs, signIn: signIn, record: "tokenwarden:signin:{" + name + "}", lease: "tokenwarden:signin:{" + name + "}:lease"}
+		h = &holder{f: hs.f, rs: hs.rs, signIn: signIn}
+		for _, s := range hs.f.seals {
+			name := s.name("signin", key.Provider+"\x00"+key.Account)
+			// The braces keep both keys in one Redis Cluster slot, which
+			// the fencing script needs.
+			h.slots = append(h.slots, slot{record: "tokenwarden:signin:{" + name + "}", lease: "tokenwarden:signin:{" + name + "}:lease", seal: s})
+		}
 		h.local = hs.local.Holder(key, h.shared)
 		hs.holders[key] = h
 	}
@@ -60,9 +63,12 @@ type holder struct {
 	f      *Fleet
 	rs     *redsync.Redsync
 	signIn upstream.SignInFunc
-	record string // Redis key of the sealed token
-	lease  string // Redis key of the sign-in lease
-	local  upstream.Holder
+	// slots are where the sign-in is kept: one per token key, the
+	// current key's first. Replicas on either key of a rotation share the
+	// previous key's slot, so a sign-in holds every slot's lease and is
+	// stored in every slot.
+	slots []slot
+	local upstream.Holder
 
 	mu sync.Mutex
 	// seen is the token this replica last took, from Redis or its own
@@ -74,6 +80,13 @@ type holder struct {
 	// unreachable). 3CX keeps only the newest token, so a record issued
 	// before it, left from before the outage, is dead.
 	floor time.Time
+}
+
+// slot is one token key's place for a sign-in.
+type slot struct {
+	record string // Redis key of the sealed token
+	lease  string // Redis key of the sign-in lease
+	seal   *sealer
 }
 
 // token is what a record holds, sealed.
@@ -94,7 +107,9 @@ func (h *holder) Forget(ctx context.Context) {
 	h.mu.Lock()
 	h.seen = ""
 	h.mu.Unlock()
-	_ = h.f.observe(h.f.client.Del(ctx, h.record).Err())
+	for _, s := range h.slots {
+		_ = h.f.observe(h.f.client.Del(ctx, s.record).Err())
+	}
 }
 
 // shared is the local holder's sign-in: take the fleet's token from Redis,
@@ -109,12 +124,11 @@ func (h *holder) shared(ctx context.Context) (upstream.Credential, error) {
 		} else if ok {
 			return h.took(c), nil
 		}
-		mutex := h.rs.NewMutex(h.lease, redsync.WithExpiry(h.f.lease), redsync.WithTries(1))
-		err := mutex.TryLockContext(ctx)
+		leases, err := h.lock(ctx)
 		var taken *redsync.ErrTaken
 		switch {
 		case err == nil:
-			return h.signInLeased(ctx, mutex, stale, floor)
+			return h.signInLeased(ctx, leases, stale, floor)
 		case errors.As(err, &taken):
 			// Another replica is signing in: its token will be in Redis.
 			select {
@@ -131,32 +145,51 @@ func (h *holder) shared(ctx context.Context) (upstream.Credential, error) {
 	}
 }
 
-func (h *holder) signInLeased(ctx context.Context, mutex *redsync.Mutex, stale string, floor time.Time) (upstream.Credential, error) {
-	defer func() {
-		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		defer cancel()
-		_, _ = mutex.UnlockContext(uctx)
-	}()
+// lock takes every slot's lease, or none: it lets go of those it took when
+// one is taken (*redsync.ErrTaken) or Redis fails.
+func (h *holder) lock(ctx context.Context) ([]*redsync.Mutex, error) {
+	var leases []*redsync.Mutex
+	for _, s := range h.slots {
+		m := h.rs.NewMutex(s.lease, redsync.WithExpiry(h.f.lease), redsync.WithTries(1))
+		if err := m.TryLockContext(ctx); err != nil {
+			unlock(ctx, leases)
+			return nil, err
+		}
+		leases = append(leases, m)
+	}
+	return leases, nil
+}
+
+func unlock(ctx context.Context, leases []*redsync.Mutex) {
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	for _, m := range leases {
+		_, _ = m.UnlockContext(uctx)
+	}
+}
+
+func (h *holder) signInLeased(ctx context.Context, leases []*redsync.Mutex, stale string, floor time.Time) (upstream.Credential, error) {
+	defer unlock(ctx, leases)
 	// Whoever held the lease before may have signed in already.
 	if c, ok, err := h.read(ctx, stale, floor); err != nil {
 		return h.alone(ctx, err)
 	} else if ok {
 		return h.took(c), nil
 	}
-	stop := h.renew(mutex)
+	stop := h.renew(leases)
 	cred, err := h.signIn(ctx)
 	stop()
 	if err != nil {
 		return upstream.Credential{}, err
 	}
-	h.store(ctx, mutex, cred)
+	h.store(ctx, leases, cred)
 	return h.took(cred), nil
 }
 
 // renew extends the lease every third of its life while the sign-in runs,
 // so a slow upstream keeps it and a dead replica loses it soon. If renewal
 // fails the store's fence still keeps a late token from overwriting.
-func (h *holder) renew(mutex *redsync.Mutex) (stop func()) {
+func (h *holder) renew(leases []*redsync.Mutex) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -170,7 +203,9 @@ func (h *holder) renew(mutex *redsync.Mutex) (stop func()) {
 				return
 			case <-t.C:
 				ctx, cancel := context.WithTimeout(context.Background(), h.f.lease/3)
-				_, _ = mutex.ExtendContext(ctx)
+				for _, m := range leases {
+					_, _ = m.ExtendContext(ctx)
+				}
 				cancel()
 			}
 		}
@@ -203,35 +238,93 @@ func (h *holder) took(c upstream.Credential) upstream.Credential {
 }
 
 // read returns the fleet's token if it is usable: not the stale one, not
-// expired, not older than this replica's own last sign-in. err is Redis
-// trouble only; a record that does not open is treated as absent and
+// expired, not older than this replica's own last sign-in; of the slots'
+// usable tokens, the newest, which it then copies into the slots that lack
+// it (during a rotation, a replica on one key alone finds it there). err is
+// Redis trouble only; a record that does not open is treated as absent and
 // replaced.
 func (h *holder) read(ctx context.Context, stale string, floor time.Time) (upstream.Credential, bool, error) {
-	raw, err := h.f.client.Get(ctx, h.record).Bytes()
-	if errors.Is(h.f.observe(err), redis.Nil) {
+	found := make([]stored, len(h.slots))
+	best := -1
+	for i, s := range h.slots {
+		r, err := h.readSlot(ctx, s)
+		if err != nil {
+			return upstream.Credential{}, false, err
+		}
+		found[i] = r
+		t := r.token
+		if !r.ok || t.Token == stale || (t.Expiry != 0 && !h.f.now().Before(time.UnixMilli(t.Expiry))) || (!floor.IsZero() && t.Issued <= floor.UnixMilli()) {
+			continue
+		}
+		if best < 0 || t.Issued > found[best].token.Issued {
+			best = i
+		}
+	}
+	if best < 0 {
 		return upstream.Credential{}, false, nil
 	}
-	if err != nil {
-		return upstream.Credential{}, false, err
-	}
-	plain, err := h.f.seal.open(h.record, raw)
-	if err != nil {
-		h.f.log.Warn("fleet: ignoring a stored sign-in: "+err.Error()+" (has redis.tokenKey changed on some replicas?); signing in again", "key", h.record)
-		return upstream.Credential{}, false, nil
-	}
-	var t token
-	if json.Unmarshal(plain, &t) != nil || t.Token == "" {
-		return upstream.Credential{}, false, nil
+	t := found[best].token
+	for i, r := range found {
+		if i != best && (!r.ok || r.token.Token != t.Token) {
+			h.copyTo(ctx, h.slots[i], r.raw, t)
+		}
 	}
 	c := upstream.Credential{Token: t.Token}
 	if t.Expiry != 0 {
 		c.Expiry = time.UnixMilli(t.Expiry)
 	}
-	now := h.f.now()
-	if t.Token == stale || (!c.Expiry.IsZero() && !now.Before(c.Expiry)) || (!floor.IsZero() && t.Issued <= floor.UnixMilli()) {
-		return upstream.Credential{}, false, nil
-	}
 	return c, true, nil
+}
+
+// stored is one slot's record as read: raw is nil when there is none, ok
+// false when it does not open with the slot's key.
+type stored struct {
+	raw   []byte
+	token token
+	ok    bool
+}
+
+func (h *holder) readSlot(ctx context.Context, s slot) (stored, error) {
+	raw, err := h.f.client.Get(ctx, s.record).Bytes()
+	if errors.Is(h.f.observe(err), redis.Nil) {
+		return stored{}, nil
+	}
+	if err != nil {
+		return stored{}, err
+	}
+	plain, err := s.seal.open(s.record, raw)
+	if err != nil {
+		h.f.log.Warn("fleet: ignoring a stored sign-in: "+err.Error()+" (has redis.tokenKey changed on some replicas without redis.previousTokenKey?); signing in again", "key", s.record)
+		return stored{raw: raw}, nil
+	}
+	var t token
+	if json.Unmarshal(plain, &t) != nil || t.Token == "" {
+		return stored{raw: raw}, nil
+	}
+	return stored{raw: raw, token: t, ok: true}, nil
+}
+
+// copyScript replaces a record only if it is still the one read (ARGV[1],
+// "" for none): a sign-in stored meanwhile is newer and stays.
+var copyScript = redis.NewScript(`
+local cur = redis.call("GET", KEYS[1])
+if (cur == false and ARGV[1] ~= "") or (cur ~= false and cur ~= ARGV[1]) then return 0 end
+redis.call("SET", KEYS[1], ARGV[2], "PX", ARGV[3])
+return 1`)
+
+// copyTo puts t into slot s, sealed with s's key, in place of what was read
+// there (was).
+func (h *holder) copyTo(ctx context.Context, s slot, was []byte, t token) {
+	ttl := maxUnknownLife - h.f.now().Sub(time.UnixMilli(t.Issued))
+	if t.Expiry != 0 {
+		ttl = min(ttl, time.UnixMilli(t.Expiry).Sub(h.f.now()))
+	}
+	if ttl < time.Millisecond {
+		return
+	}
+	plain, _ := json.Marshal(t)
+	_ = h.f.observe(copyScript.Run(context.WithoutCancel(ctx), h.f.client, []string{s.record},
+		string(was), s.seal.seal(s.record, plain), ttl.Milliseconds()).Err())
 }
 
 // storeScript writes the record only while the lease is still ours: the
@@ -242,7 +335,7 @@ if redis.call("GET", KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call("SET", KEYS[2], ARGV[2], "PX", ARGV[3])
 return 1`)
 
-func (h *holder) store(ctx context.Context, mutex *redsync.Mutex, c upstream.Credential) {
+func (h *holder) store(ctx context.Context, leases []*redsync.Mutex, c upstream.Credential) {
 	now := h.f.now()
 	ttl := maxUnknownLife
 	var exp int64
@@ -254,12 +347,16 @@ func (h *holder) store(ctx context.Context, mutex *redsync.Mutex, c upstream.Cre
 		return
 	}
 	plain, _ := json.Marshal(token{Token: c.Token, Expiry: exp, Issued: now.UnixMilli()})
-	n, err := storeScript.Run(context.WithoutCancel(ctx), h.f.client, []string{h.lease, h.record},
-		mutex.Value(), h.f.seal.seal(h.record, plain), ttl.Milliseconds()).Int()
-	if h.f.observe(err) != nil {
-		return
+	stored := 0
+	for i, s := range h.slots {
+		n, err := storeScript.Run(context.WithoutCancel(ctx), h.f.client, []string{s.lease, s.record},
+			leases[i].Value(), s.seal.seal(s.record, plain), ttl.Milliseconds()).Int()
+		if h.f.observe(err) != nil {
+			return
+		}
+		stored += n
 	}
-	if n == 1 {
+	if stored == len(h.slots) {
 		// The fleet's record is this sign-in now, newer than any
 		// sign-in of this replica's own.
 		h.mu.Lock()
@@ -267,5 +364,5 @@ func (h *holder) store(ctx context.Context, mutex *redsync.Mutex, c upstream.Cre
 		h.mu.Unlock()
 		return
 	}
-	h.f.log.Warn("fleet: a sign-in outlasted its lease and was not stored; another replica may sign in again", "key", h.record)
+	h.f.log.Warn("fleet: a sign-in outlasted its lease and was not stored; another replica may sign in again", "key", h.slots[0].record)
 }

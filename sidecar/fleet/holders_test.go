@@ -57,8 +57,14 @@ type replica struct {
 
 func newReplica(t testing.TB, url string, clock *testclock.Clock, key []byte) *replica {
 	t.Helper()
+	return newRotatingReplica(t, url, clock, key, nil)
+}
+
+// newRotatingReplica is a replica given the token key and the one before.
+func newRotatingReplica(t testing.TB, url string, clock *testclock.Clock, key, previous []byte) *replica {
+	t.Helper()
 	r := &replica{log: &testlog.Buffer{}, changes: make(chan bool, 16)}
-	f, err := Open(Options{URL: url, TokenKey: key, Now: clock.Now, SignInTimeout: 30 * time.Second, Logger: r.log.Logger(),
+	f, err := Open(Options{URL: url, TokenKey: key, PreviousTokenKey: previous, Now: clock.Now, SignInTimeout: 30 * time.Second, Logger: r.log.Logger(),
 		OnDegraded: func(d bool) { r.changes <- d }, CheckEvery: time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +190,7 @@ func TestAnotherTokenKeyCannotReadTheRecordAndReplacesIt(t *testing.T) {
 	// Same record name only if the names key matched: it does not, so b
 	// is a fleet of its own. Prove a record sealed under another key is
 	// refused when it is found.
-	rec := a.holders.holders[holderKey].record
+	rec := a.holders.holders[holderKey].slots[0].record
 	raw, _ := a.f.client.Get(context.Background(), rec).Bytes()
 	if _, err := b.f.seal.open(rec, raw); !errors.Is(err, errUnknownKey) {
 		t.Fatalf("%v", err)
@@ -192,6 +198,66 @@ func TestAnotherTokenKeyCannotReadTheRecordAndReplacesIt(t *testing.T) {
 	// A record moved under another key does not open either.
 	if _, err := a.f.seal.open(rec+"x", raw); !errors.Is(err, errCorrupt) {
 		t.Fatalf("%v", err)
+	}
+}
+
+// A key rotation in two rollouts: from key A to key B with A as the
+// previous key, then without it. While each rollout is half done, the
+// replicas on either side share one sign-in and one re-sign-in.
+func TestRotatingTheTokenKeyKeepsOneFleet(t *testing.T) {
+	srv := redistest.Start(t)
+	clock := testclock.New()
+	u := &upstreamSignIns{life: time.Hour, now: clock.Now}
+	keyA, keyB := testKey, bytes.Repeat([]byte{8}, 32)
+	old := newReplica(t, srv.URL, clock, keyA)
+	moved := newRotatingReplica(t, srv.URL, clock, keyB, keyA)
+
+	// First rollout, half done: a replica on A, one on B reading A.
+	if got := burst(t, []*replica{old, moved}, u, 50, ""); u.n.Load() != 1 || got["CANARY-tok-1"] != 100 {
+		t.Fatalf("A and B-with-previous-A: %d sign-ins, tokens %v", u.n.Load(), got)
+	}
+	clock.Advance(time.Second)
+	if got := burst(t, []*replica{old, moved}, u, 50, "CANARY-tok-1"); u.n.Load() != 2 || got["CANARY-tok-2"] != 100 {
+		t.Fatalf("A and B-with-previous-A after a 401: %d sign-ins, tokens %v", u.n.Load(), got)
+	}
+	// The last sign-in may have been the old replica's (its key's name
+	// only): the moved replica, reading it, copies it under the new key's
+	// name, where a replica on the new key alone looks.
+	clock.Advance(time.Second)
+	old.holder(u).Forget(context.Background())
+	if tok, err := old.holder(u).Token(context.Background(), ""); err != nil || tok != "CANARY-tok-3" {
+		t.Fatalf("old replica alone: %q %v", tok, err)
+	}
+	if tok, err := moved.holder(u).Token(context.Background(), "CANARY-tok-2"); err != nil || tok != "CANARY-tok-3" || u.n.Load() != 3 {
+		t.Fatalf("moved replica after the old one signed in: %q %v, %d sign-ins", tok, err, u.n.Load())
+	}
+	// Second rollout, half done: the previous key dropped on one replica.
+	clock.Advance(time.Second)
+	done := newReplica(t, srv.URL, clock, keyB)
+	if tok, err := done.holder(u).Token(context.Background(), ""); err != nil || tok != "CANARY-tok-3" || u.n.Load() != 3 {
+		t.Fatalf("a replica on the new key alone: %q %v, %d sign-ins (want the old replica's token, copied)", tok, err, u.n.Load())
+	}
+	if got := burst(t, []*replica{moved, done}, u, 50, "CANARY-tok-3"); u.n.Load() != 4 || got["CANARY-tok-4"] != 100 {
+		t.Fatalf("B-with-previous-A and B after a 401: %d sign-ins, tokens %v", u.n.Load(), got)
+	}
+	// Facts are shared across the rotation too.
+	old.f.Memo().Put(context.Background(), "version", []byte("v22"), time.Hour)
+	if v, ok := done.f.Memo().Get(context.Background(), "version"); ok {
+		t.Fatalf("B alone read A's fact %q: the names should differ", v)
+	}
+	moved.f.Memo().Put(context.Background(), "version", []byte("v22"), time.Hour)
+	for _, r := range []*replica{old, done} {
+		if v, ok := r.f.Memo().Get(context.Background(), "version"); !ok || string(v) != "v22" {
+			t.Fatalf("a fact put by B-with-previous-A: %q %v", v, ok)
+		}
+	}
+	for _, r := range []*replica{old, moved, done} {
+		if strings.Contains(r.log.String(), "ignoring a stored sign-in") {
+			t.Fatalf("a replica could not read a record: %s", r.log.String())
+		}
+	}
+	if _, err := Open(Options{URL: srv.URL, TokenKey: keyA, PreviousTokenKey: keyA}); err == nil || !strings.Contains(err.Error(), "previousTokenKey is the same key") {
+		t.Fatalf("previous key = token key: %v", err)
 	}
 }
 
@@ -226,11 +292,11 @@ func TestASignInThatOutlivedItsLeaseIsNotStored(t *testing.T) {
 	r := rs[0]
 	h := r.holder(u).(*holder)
 	// While the sign-in runs, its lease expires and another replica takes it.
-	u.during = func() { r.f.client.Set(context.Background(), h.lease, "someone-else", time.Minute) }
+	u.during = func() { r.f.client.Set(context.Background(), h.slots[0].lease, "someone-else", time.Minute) }
 	if tok, err := h.Token(context.Background(), ""); err != nil || tok != "CANARY-tok-1" {
 		t.Fatalf("%q %v", tok, err)
 	}
-	if n, _ := r.f.client.Exists(context.Background(), h.record).Result(); n != 0 {
+	if n, _ := r.f.client.Exists(context.Background(), h.slots[0].record).Result(); n != 0 {
 		t.Fatal("stored without the lease")
 	}
 	if !strings.Contains(r.log.String(), "outlasted its lease") {
@@ -383,7 +449,7 @@ func TestASlowSignInKeepsItsLeaseAndADeadOneLosesIt(t *testing.T) {
 	// A replica that died holding the lease (never renewing, never
 	// storing) holds the others up one lease life at most.
 	h := b.holder(u).(*holder)
-	b.f.client.Set(context.Background(), h.lease, "dead-replica", 300*time.Millisecond)
+	b.f.client.Set(context.Background(), h.slots[0].lease, "dead-replica", 300*time.Millisecond)
 	u.gate = nil
 	start := time.Now()
 	if tok, err := h.Token(context.Background(), "CANARY-tok-1"); err != nil || tok != "CANARY-tok-2" {

@@ -25,9 +25,10 @@ var (
 	errCorrupt    = errors.New("the record does not open with the token key")
 )
 
-func newSealer(key []byte) (*sealer, error) {
+// newSealer uses key, the config field named field (for errors).
+func newSealer(key []byte, field string) (*sealer, error) {
 	if len(key) != 32 {
-		return nil, fmt.Errorf("fleet: redis.tokenKey must be 32 bytes, not %d", len(key))
+		return nil, fmt.Errorf("fleet: redis.%s must be 32 bytes, not %d", field, len(key))
 	}
 	enc := derive(key, "tokenwarden fleet: record encryption")
 	block, err := aes.NewCipher(enc)

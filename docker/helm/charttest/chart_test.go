@@ -177,8 +177,8 @@ func TestDefaultReleaseRunsAFleetWithItsOwnRedis(t *testing.T) {
 }
 
 // checkConfig runs the rendered config file through `tokenwarden check`,
-// with the variables the Deployment sets.
-func checkConfig(t *testing.T, r *rendered) {
+// with the variables the Deployment sets, and returns what it printed.
+func checkConfig(t *testing.T, r *rendered) string {
 	t.Helper()
 	cfg := r.secrets["tw-tokenwarden-config"].Data["config.json"]
 	var doc map[string]any
@@ -193,7 +193,8 @@ func checkConfig(t *testing.T, r *rendered) {
 	cmd := exec.Command("go", "run", "./sidecar/cmd/tokenwarden", "check", "--config", path)
 	cmd.Dir = "../../.." // the sidecar's own module
 	cmd.Env = append(cmd.Environ(), "TOKENWARDEN_REDIS_URL=redis://127.0.0.1:1/0",
-		"TOKENWARDEN_TOKEN_KEY="+string(secrets.Data["token-key"]), "TOKENWARDEN_API_KEY="+string(secrets.Data["api-key"]))
+		"TOKENWARDEN_TOKEN_KEY="+string(secrets.Data["token-key"]), "TOKENWARDEN_API_KEY="+string(secrets.Data["api-key"]),
+		"TOKENWARDEN_PREVIOUS_TOKEN_KEY="+string(secrets.Data["previous-token-key"]))
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
@@ -202,6 +203,7 @@ func checkConfig(t *testing.T, r *rendered) {
 	if !strings.Contains(out.String(), "fleet redis:") {
 		t.Fatal(out.String())
 	}
+	return out.String()
 }
 
 func TestExternalRedisAndMoreReplicas(t *testing.T) {
@@ -226,6 +228,25 @@ func TestExternalRedisAndMoreReplicas(t *testing.T) {
 	}
 	if _, ok := r.secrets["tw-tokenwarden-secrets"].Data["token-key"]; ok {
 		t.Fatal("the chart stored a token key it was not given")
+	}
+}
+
+// While the token key rotates, the previous key reaches the config
+// (checked by tokenwarden check) from the chart's Secret.
+func TestRotatingTheTokenKey(t *testing.T) {
+	v := base()
+	v["tokenKey"].(map[string]any)["previous"] = map[string]any{"enabled": true, "value": "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="}
+	r, err := render(t, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.deployments["tw-tokenwarden"].Spec.Template.Spec.Containers[0]
+	if k := env(c, "TOKENWARDEN_PREVIOUS_TOKEN_KEY"); k == nil || k.ValueFrom.SecretKeyRef.Key != "previous-token-key" || k.ValueFrom.SecretKeyRef.Name != "tw-tokenwarden-secrets" {
+		t.Fatalf("%+v", k)
+	}
+	out := checkConfig(t, r)
+	if !strings.Contains(out, "rotating") {
+		t.Fatal(out)
 	}
 }
 

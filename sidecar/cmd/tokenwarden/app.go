@@ -97,7 +97,11 @@ func loadRuntime(configPath string, allowLoopback bool, logger *slog.Logger) (*r
 	rt := &runtime{cfg: cfg, metrics: m}
 	if r := cfg.Redis; r != nil {
 		// A fleet shares sign-ins and negotiated versions through Redis.
-		f, err := fleet.Open(fleet.Options{URL: r.URL.Reveal(), TokenKey: []byte(r.TokenKey.Reveal()), Now: time.Now,
+		var previous []byte
+		if r.PreviousTokenKey != "" {
+			previous = []byte(r.PreviousTokenKey.Reveal())
+		}
+		f, err := fleet.Open(fleet.Options{URL: r.URL.Reveal(), TokenKey: []byte(r.TokenKey.Reveal()), PreviousTokenKey: previous, Now: time.Now,
 			SignInTimeout: l.RequestTimeout.Std(), Logger: logger, OnDegraded: m.FleetDegraded})
 		if err != nil {
 			return nil, err

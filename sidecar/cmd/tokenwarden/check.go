@@ -53,6 +53,9 @@ func checkCmd(args []string, logger *slog.Logger, stdout, stderr io.Writer) int 
 			state = "does NOT answer now (serve would start degraded: per-replica sign-ins, 503 for Idempotency-Key)"
 		}
 		fmt.Fprintf(stdout, "  fleet redis:  %s %s; shares idempotency answers, sign-ins and API versions\n", rt.fleet.Addr(), state)
+		if cfg.Redis.PreviousTokenKey != "" {
+			fmt.Fprintf(stdout, "  fleet redis:  rotating: sign-ins are kept under redis.tokenKey and redis.previousTokenKey; drop previousTokenKey once every replica runs tokenKey\n")
+		}
 	} else if cfg.Idempotency.RedisURL != "" {
 		fmt.Fprintf(stdout, "  redis:        idempotency answers only (idempotency.redisUrl); add a redis section to share sign-ins across replicas\n")
 	}

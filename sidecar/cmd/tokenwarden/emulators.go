@@ -57,6 +57,12 @@ func emulatorsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /connections", func(w http.ResponseWriter, r *http.Request) { writeJSONTo(w, u.Connections) })
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) { writeJSONTo(w, u.Stats()) })
+	// Ends every 3CX access token, as a sign-in elsewhere would: what a
+	// fleet of sidecars must recover from with one sign-in, not one each.
+	mux.HandleFunc("POST /threecx/invalidate-tokens", func(w http.ResponseWriter, r *http.Request) {
+		u.ThreeCX.InvalidateAccessTokens()
+		w.WriteHeader(http.StatusNoContent)
+	})
 	// The record endpoints let a benchmark replay exactly the upstream
 	// request a sidecar made (bearer token included: the emulators' own
 	// demo credentials), so "direct" and "through the sidecar" are one call.

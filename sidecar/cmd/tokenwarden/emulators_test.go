@@ -87,6 +87,22 @@ func TestEmulatorsServeReadyConnectionsAtScale(t *testing.T) {
 	if rec.Method != http.MethodPost || rec.URI != "/xapi/v1/SecurityTokens(2)/Pbx.RevokeToken" || rec.Status != http.StatusNoContent || len(rec.Header["Authorization"]) != 1 {
 		t.Errorf("recorded %+v", rec)
 	}
+
+	// The counters a fleet test reads, and a sign-in elsewhere on demand.
+	var stats map[string]map[string]float64
+	getJSON(t, base+"/stats", &stats)
+	if tcx := stats["threecx"]; tcx["revokeRequests"] != 1 || tcx["signIns"] != 1 {
+		t.Errorf("stats after one revocation: %v", stats)
+	}
+	post, err = http.Post(base+"/threecx/invalidate-tokens", "", nil)
+	if err != nil || post.StatusCode != http.StatusNoContent {
+		t.Fatalf("invalidate: %v %v", err, post)
+	}
+	invoke("threecx.listSecurityTokens", "threecx", `{"top": 1}`)
+	getJSON(t, base+"/stats", &stats)
+	if n := stats["threecx"]["signIns"]; n != 2 {
+		t.Errorf("after the tokens were invalidated the sidecar signed in %v times in all, want 2", n)
+	}
 }
 
 func getJSON(t *testing.T, url string, v any) {

@@ -21,15 +21,16 @@ import (
 	"github.com/tokenwarden/tokenwarden/sidecar/internal/testneed"
 )
 
-// buildBinary builds the production binary into a temp dir.
-func buildBinary(t *testing.T) string {
+// buildBinary builds the binary with build tags tags ("nodemo": the
+// production binary; "": with the demo and the emulators) into a temp dir.
+func buildBinary(t *testing.T, tags string) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		testneed.Missing(t, "no go tool on PATH to build the binary")
 	}
 	out := filepath.Join(t.TempDir(), "tokenwarden")
-	cmd := exec.Command(goBin, "build", "-tags", "nodemo", "-o", out, "./sidecar/cmd/tokenwarden")
+	cmd := exec.Command(goBin, "build", "-tags", tags, "-o", out, "./sidecar/cmd/tokenwarden")
 	cmd.Dir = "../../.."
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, b)
@@ -46,7 +47,7 @@ func TestSIGKILLMidBurstLeavesNoRevocationUnaudited(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the real binary")
 	}
-	bin := buildBinary(t)
+	bin := buildBinary(t, "nodemo")
 	emu := threecxemu.New(threecxemu.Options{})
 	var mu sync.Mutex
 	seen := map[int]bool{}

@@ -31,6 +31,7 @@ func TestRevokeSecurityToken(t *testing.T) {
 	if before["Revoked"] != nil {
 		t.Fatal("seed: token 1 should be active")
 	}
+	revokedBefore := p.emu.Revoked()
 	res := p.do(http.MethodPost, "/xapi/v1/SecurityTokens(1)/Pbx.RevokeToken")
 	if res.status != http.StatusNoContent || len(res.body) != 0 {
 		t.Fatalf("revoke: %d %s", res.status, res.body)
@@ -51,6 +52,10 @@ func TestRevokeSecurityToken(t *testing.T) {
 	}
 	if again := securityToken(t, p, 1); again["Revoked"] != after["Revoked"] {
 		t.Fatalf("second revoke changed Revoked from %v to %v", after["Revoked"], again["Revoked"])
+	}
+	// The counters a fleet test reads: two calls answered, one token more revoked.
+	if n, r := p.emu.RevokeRequests(), p.emu.Revoked(); n != 2 || r != revokedBefore+1 {
+		t.Fatalf("RevokeRequests %d, Revoked %d (was %d): want 2 and one more", n, r, revokedBefore)
 	}
 	// An already revoked seed keeps its reason.
 	p.do(http.MethodPost, "/xapi/v1/SecurityTokens(5)/Pbx.RevokeToken")

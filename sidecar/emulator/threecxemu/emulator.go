@@ -31,6 +31,10 @@ type Emulator struct {
 	opts Options
 
 	tokenRequests atomic.Int64
+	// revocations counts RevokeToken calls that found their token,
+	// whether or not it was revoked already: with Revoked (the tokens whose
+	// Revoked time is set) it shows whether a token was revoked twice.
+	revocations atomic.Int64
 
 	authMu   sync.RWMutex
 	secrets  map[string]string   // client_id (the principal's DN number) → API key
@@ -99,6 +103,23 @@ func (e *Emulator) Credentials() (clientID, clientSecret string) {
 
 // TokenRequests counts POST /connect/token requests, whatever their outcome.
 func (e *Emulator) TokenRequests() int64 { return e.tokenRequests.Load() }
+
+// RevokeRequests counts Pbx.RevokeToken calls answered 204, a token revoked
+// again included.
+func (e *Emulator) RevokeRequests() int64 { return e.revocations.Load() }
+
+// Revoked counts the refresh tokens whose Revoked time is set.
+func (e *Emulator) Revoked() int {
+	e.dataMu.RLock()
+	defer e.dataMu.RUnlock()
+	n := 0
+	for _, r := range e.tokens {
+		if !r.get(refreshTokenType, "Revoked").null {
+			n++
+		}
+	}
+	return n
+}
 
 // InvalidateAccessTokens ends every current access token, as if each client had signed in
 // elsewhere: the next XAPI call with one of them gets 401.
@@ -364,6 +385,7 @@ func (e *Emulator) revokeToken(w http.ResponseWriter, r *http.Request, rt route,
 		e.tokens = tokens
 	}
 	e.dataMu.Unlock()
+	e.revocations.Add(1)
 	w.WriteHeader(http.StatusNoContent)
 }
 

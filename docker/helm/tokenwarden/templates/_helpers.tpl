@@ -38,6 +38,10 @@ address, with the fleet's Redis section. */}}
 {{- define "tokenwarden.config" -}}
 {{- $cfg := deepCopy .Values.config -}}
 {{- $_ := set $cfg "listen" (printf "0.0.0.0:%v" .Values.service.port) -}}
-{{- $_ := set $cfg "redis" (dict "url" (dict "env" "TOKENWARDEN_REDIS_URL") "tokenKey" (dict "env" "TOKENWARDEN_TOKEN_KEY")) -}}
+{{- $redis := dict "url" (dict "env" "TOKENWARDEN_REDIS_URL") "tokenKey" (dict "env" "TOKENWARDEN_TOKEN_KEY") -}}
+{{- if .Values.tokenKey.previous.enabled -}}
+{{- $_ := set $redis "previousTokenKey" (dict "env" "TOKENWARDEN_PREVIOUS_TOKEN_KEY") -}}
+{{- end -}}
+{{- $_ := set $cfg "redis" $redis -}}
 {{- toPrettyJson $cfg -}}
 {{- end -}}
