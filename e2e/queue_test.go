@@ -121,13 +121,12 @@ func TestQueueModeOffboardingThroughTwoReplicasSignsInOnce(t *testing.T) {
 	started := time.Now()
 	// 2.x always runs its task broker (N8N_RUNNERS_ENABLED=false is
 	// ignored there), on 5679 unless told otherwise: one port each.
-	broker := func() string { return fmt.Sprintf("N8N_RUNNERS_BROKER_PORT=%d", freePort(t)) }
-	mainProc := admin.in(filepath.Join(tmp, "n8n-main"), "N8N_LISTEN_ADDRESS=127.0.0.1", "N8N_PORT="+mainPort, broker()).
+	mainProc := admin.in(filepath.Join(tmp, "n8n-main"), "N8N_LISTEN_ADDRESS=127.0.0.1", "N8N_PORT="+mainPort, ownBrokerPort()).
 		start(t, filepath.Join(tmp, "n8n-main.log"), "start")
 	var workers []*daemon
 	for i := range 2 {
 		// One job at a time per worker, so the executions are shared.
-		w := admin.in(filepath.Join(tmp, fmt.Sprintf("n8n-worker-%d", i)), broker()).
+		w := admin.in(filepath.Join(tmp, fmt.Sprintf("n8n-worker-%d", i)), ownBrokerPort()).
 			start(t, filepath.Join(tmp, fmt.Sprintf("n8n-worker-%d.log", i)), "worker", "--concurrency=1")
 		workers = append(workers, w)
 	}
