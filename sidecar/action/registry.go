@@ -382,7 +382,12 @@ func (r *Registry) Start(ctx context.Context, id string, env Envelope) (Result, 
 		if r.CheckOutput {
 			out = r.checkedStream(a, out)
 		}
-		return Result{Stream: out}, nil
+		// The list is read later, under the caller's context: it needs
+		// the provider's name as the handler had it (metrics, retries).
+		inner, provider := out, a.provider.ID
+		return Result{Stream: &Stream{Each: func(ctx context.Context, sink *Sink) (any, error) {
+			return inner.Each(upstream.WithProvider(ctx, provider), sink)
+		}}}, nil
 	default:
 		res = Result{Data: out}
 	}
