@@ -285,9 +285,11 @@ func loadPack(t *testing.T) *pack {
 }
 
 var described struct {
-	once sync.Once
-	out  []byte
-	err  error
+	once    sync.Once
+	pkg     string // the built package's folder
+	modules string // the n8n toolchain's node_modules (n8n-workflow)
+	out     []byte
+	err     error
 }
 
 // describedPack builds the package once per test binary and describes it.
@@ -314,8 +316,9 @@ func describedPack(t *testing.T) []byte {
 			described.err = fmt.Errorf("install-n8n-toolchain: %v", err)
 			return
 		}
+		described.pkg, described.modules = pkg, strings.TrimSpace(string(modules))
 		describe := exec.Command("node", filepath.Join(root, ".ci", "describe-n8n-package.cjs"), pkg)
-		describe.Env = append(os.Environ(), "NODE_PATH="+strings.TrimSpace(string(modules)))
+		describe.Env = append(os.Environ(), "NODE_PATH="+described.modules)
 		var stderr bytes.Buffer
 		describe.Stderr = &stderr
 		described.out, err = describe.Output()

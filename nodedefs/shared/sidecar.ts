@@ -324,6 +324,10 @@ class SidecarProblem extends Error {
  * says to every item, as a list gives no item of its own:
  *   - totalCount, when the list was asked to count its matches;
  *   - truncated: true, when Max Items cut the list short.
+ * A list the sidecar streams can break off after its answer began (the
+ * status is 200 by then): meta.problem says why. That is a failure, not a
+ * short list: a flow that acts on what is missing from a list must never see
+ * part of one as the whole. The error says how many items had arrived.
  */
 export async function sidecarAnswer(
 	this: IExecuteSingleFunctions,
@@ -337,6 +341,15 @@ export async function sidecarAnswer(
 	}
 	if (isProblem(body) && Array.isArray(body.data) && isProblem(body.meta)) {
 		const meta = body.meta;
+		if (isProblem(meta.problem)) {
+			const cut = meta.problem;
+			const arrived = `${body.data.length} item${body.data.length === 1 ? '' : 's'}`;
+			const why = cut.detail || cut.title || 'the sidecar gave no reason';
+			throw new SidecarProblem(
+				{ ...cut, detail: `The list broke off after ${arrived} had arrived, so it is incomplete: ${why}` },
+				typeof cut.status === 'number' ? cut.status : 502,
+			);
+		}
 		for (const entity of body.data) {
 			if (!isProblem(entity)) continue;
 			if (typeof meta.count === 'number') entity.totalCount = meta.count;
