@@ -96,6 +96,10 @@ type Result struct {
 	// Stream, set by Registry.Start only, is the answer still to be read
 	// and sent (Data and Meta are then empty).
 	Stream *Stream `json:"-"`
+	// Incomplete, set by Stream.Collect, is why a list broke off after its
+	// first items (Meta then says truncated and holds it too): the answer
+	// is part of a list, and a caller must not take it for the whole.
+	Incomplete *Problem `json:"-"`
 }
 
 // Typed adapts a handler written against a concrete session and input type.

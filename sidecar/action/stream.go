@@ -166,12 +166,14 @@ func (st *Stream) Collect(ctx context.Context) (Result, error) {
 	if err != nil && len(items) == 0 {
 		return Result{}, asProblem(ctx, err)
 	}
+	var cut *Problem
 	if err != nil {
-		if meta, err = truncatedMeta(meta, asProblem(ctx, err)); err != nil {
+		cut = asProblem(ctx, err)
+		if meta, err = truncatedMeta(meta, cut); err != nil {
 			return Result{}, NewProblem(KindInternal, "%v", err)
 		}
 	}
-	return Result{Data: items, Meta: meta}, nil
+	return Result{Data: items, Meta: meta, Incomplete: cut}, nil
 }
 
 // truncatedMeta is meta (a JSON object) with "truncated": true and the

@@ -65,6 +65,12 @@ func callCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	_ = enc.Encode(res)
+	if res.Incomplete != nil {
+		// The items that arrived are printed (meta says truncated and
+		// why), but a script must not take part of a list for the whole.
+		fmt.Fprintf(stderr, "tokenwarden call: the list broke off: %s\n", res.Incomplete.Detail)
+		return 1
+	}
 	return 0
 }
 

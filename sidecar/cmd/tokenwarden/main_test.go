@@ -14,6 +14,7 @@ import (
 
 	"github.com/tokenwarden/tokenwarden/sidecar/internal/testlog"
 
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/faults"
 	"github.com/tokenwarden/tokenwarden/sidecar/emulator/threecxemu"
 )
 
@@ -112,5 +113,40 @@ func TestDemoBannerConnectionsWork(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("demo exit %d: %s", code, errOut.String())
+	}
+}
+
+// A list that breaks off after its first page prints what arrived (meta
+// truncated, with the problem) and exits 1: a script must not take part of
+// a list for the whole.
+func TestCallListBrokenOffExitsOne(t *testing.T) {
+	emu := threecxemu.New(threecxemu.Options{Scale: 300})
+	inj := faults.Wrap(emu)
+	inj.Add(faults.Rule{Method: http.MethodGet, Path: "/xapi/v1/MyTokens", Times: 1, Fault: func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		next.ServeHTTP(w, r) // the first page whole
+	}})
+	inj.Add(faults.Rule{Method: http.MethodGet, Path: "/xapi/v1/MyTokens", Fault: faults.Truncate(2000)})
+	srv := httptest.NewServer(inj)
+	t.Cleanup(srv.Close)
+	id, secret := emu.Credentials()
+	b, _ := json.Marshal(map[string]string{"baseUrl": srv.URL, "clientId": id, "clientSecret": secret})
+	conn := filepath.Join(t.TempDir(), "pbx.json")
+	if err := os.WriteFile(conn, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"call", "threecx.listRefreshTokens", "--connection", conn, "--input", `{"returnAll": true, "top": 100, "limit": 100000}`}, &out, &errOut)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1: %s", code, errOut.String())
+	}
+	var res struct {
+		Data []any          `json:"data"`
+		Meta map[string]any `json:"meta"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil || len(res.Data) < 100 || res.Meta["truncated"] != true || res.Meta["problem"] == nil {
+		t.Fatalf("output %.300s (%v)", out.String(), err)
+	}
+	if !strings.Contains(errOut.String(), "the list broke off") {
+		t.Fatalf("stderr %q", errOut.String())
 	}
 }
