@@ -67,3 +67,40 @@ func TestListBrokenOffFailsTheNode(t *testing.T) {
 		}
 	}
 }
+
+// A picker whose list the sidecar refuses shows the sidecar's detail once:
+// in the message, with a description of its own beside it (n8n otherwise
+// takes the problem's detail for the description, and the editor shows the
+// same words twice).
+func TestPickerErrorSaysTheDetailOnce(t *testing.T) {
+	describedPack(t) // builds the package
+	module := filepath.Join(described.pkg, "dist", "nodedefs", "shared", "listSearch.js")
+	js := `const {searchSecurityTokens} = require(process.argv[1]);
+const refused = Object.assign(new Error('Request failed with status code 422'), {cause: {response: {data: {
+  type: 'https://tokenwarden.dev/problems/invalid-input', title: 'Invalid input', status: 422,
+  detail: '1 invalid field(s): connection.baseUrl'}}}});
+const ctx = {
+  getNode: () => ({name: '3CX', type: 'tokenwardenThreeCx', typeVersion: 3, parameters: {}}),
+  getCredentials: async () => ({sidecarUrl: 'http://127.0.0.1:8787', baseUrl: 'nope', clientId: 'a', clientSecret: 'b'}),
+  helpers: {httpRequestWithAuthentication: async () => { throw refused; }},
+};
+searchSecurityTokens.call(ctx).then(() => process.stdout.write('{}'),
+  (e) => process.stdout.write(JSON.stringify({message: e.message, description: e.description})));`
+	cmd := exec.Command("node", "-e", js, module)
+	cmd.Env = append(os.Environ(), "NODE_PATH="+described.modules)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v", err)
+	}
+	var e struct{ Message, Description string }
+	if err := json.Unmarshal(out, &e); err != nil || e.Message == "" {
+		t.Fatalf("no error from a refused list: %s (%v)", out, err)
+	}
+	const detail = "1 invalid field(s)"
+	if !strings.Contains(e.Message, detail) || !strings.Contains(e.Message, "http://127.0.0.1:8787") {
+		t.Errorf("message %q lacks the detail or the sidecar URL", e.Message)
+	}
+	if strings.Contains(e.Description, detail) || e.Description == "" {
+		t.Errorf("description %q repeats the detail or is empty", e.Description)
+	}
+}

@@ -33,8 +33,15 @@ async function listAction(
 	} catch (error) {
 		const body = (error as { cause?: { response?: { data?: IDataObject } } }).cause?.response?.data;
 		const detail = typeof body?.detail === 'string' ? body.detail : (error as Error).message;
+		// A description of our own: left out, n8n takes the problem's
+		// detail for it, and the editor shows the detail twice.
+		const description =
+			typeof body?.title === 'string'
+				? `The sidecar answered: ${body.title}${typeof body.type === 'string' ? ` (${body.type})` : ''}.`
+				: 'Check the Sidecar URL in the credential and that the sidecar is running and reachable from n8n.';
 		throw new NodeApiError(ctx.getNode(), (body ?? {}) as JsonObject, {
 			message: `Could not list from the sidecar at ${sidecar}: ${detail}`,
+			description,
 		});
 	}
 }
