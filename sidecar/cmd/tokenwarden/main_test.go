@@ -23,13 +23,20 @@ func writeConn(t *testing.T) (string, *threecxemu.Emulator) {
 	emu := threecxemu.New(threecxemu.Options{})
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
+	return connFile(t, srv.URL, emu), emu
+}
+
+// connFile writes the connection to emu, served at baseURL, into a file
+// for --connection.
+func connFile(t *testing.T, baseURL string, emu *threecxemu.Emulator) string {
+	t.Helper()
 	id, secret := emu.Credentials()
-	b, _ := json.Marshal(map[string]string{"baseUrl": srv.URL, "clientId": id, "clientSecret": secret})
+	b, _ := json.Marshal(map[string]string{"baseUrl": baseURL, "clientId": id, "clientSecret": secret})
 	path := filepath.Join(t.TempDir(), "pbx.json")
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return path, emu
+	return path
 }
 
 func TestCallPrintsTheAPIAnswer(t *testing.T) {
@@ -128,12 +135,7 @@ func TestCallListBrokenOffExitsOne(t *testing.T) {
 	inj.Add(faults.Rule{Method: http.MethodGet, Path: "/xapi/v1/MyTokens", Fault: faults.Truncate(2000)})
 	srv := httptest.NewServer(inj)
 	t.Cleanup(srv.Close)
-	id, secret := emu.Credentials()
-	b, _ := json.Marshal(map[string]string{"baseUrl": srv.URL, "clientId": id, "clientSecret": secret})
-	conn := filepath.Join(t.TempDir(), "pbx.json")
-	if err := os.WriteFile(conn, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	conn := connFile(t, srv.URL, emu)
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"call", "threecx.listRefreshTokens", "--connection", conn, "--input", `{"returnAll": true, "top": 100, "limit": 100000}`}, &out, &errOut)
 	if code != 1 {
