@@ -112,8 +112,8 @@ func TestThreeCxListRefreshTokensReturnsAllOfMyTokens(t *testing.T) {
 	r := execute(t, "tcxListMine")
 	mustSucceed(t, r)
 	got := r.items(t, "List Refresh Tokens")
-	if len(got) != 4 {
-		t.Fatalf("got %d items, want the principal's 4 refresh tokens: %+v", len(got), got)
+	if len(got) != 5 {
+		t.Fatalf("got %d items, want the principal's 5 refresh tokens: %+v", len(got), got)
 	}
 	for _, it := range got {
 		if it.JSON["DisplayName"] != "Tokenwarden automation" {

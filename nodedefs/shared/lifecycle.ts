@@ -6,6 +6,13 @@ import type { INodeProperties } from 'n8n-workflow';
 
 type Show = NonNullable<INodeProperties['displayOptions']>['show'];
 
+/**
+ * A switch left off is not sent: the wire body stays what it was before
+ * these options existed (an older sidecar, upgraded after the pack, would
+ * refuse a field it does not know), and off is the schema's default.
+ */
+const OFF_UNSENT = '={{ $value || undefined }}';
+
 /** The Dry Run switch of one operation; description says what it reads on this system. */
 export function dryRunField(show: Show, description: string): INodeProperties {
 	return {
@@ -15,7 +22,7 @@ export function dryRunField(show: Show, description: string): INodeProperties {
 		default: false,
 		displayOptions: { show },
 		description,
-		routing: { send: { type: 'body', property: 'input.dryRun' } },
+		routing: { send: { type: 'body', property: 'input.dryRun', value: OFF_UNSENT } },
 	};
 }
 
@@ -31,6 +38,6 @@ export function verifyField(show: Show, description: string): INodeProperties {
 		default: false,
 		displayOptions: { show: { ...show, dryRun: [false] } },
 		description,
-		routing: { send: { type: 'body', property: 'input.verify' } },
+		routing: { send: { type: 'body', property: 'input.verify', value: OFF_UNSENT } },
 	};
 }

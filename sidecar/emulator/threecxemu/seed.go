@@ -47,7 +47,7 @@ func seedClients(now time.Time) []oauthClient {
 }
 
 // seedRefreshTokens builds the sessions every emulator starts with: one or two per user, a few
-// already revoked or expired, and four belonging to the seeded service principal (its MyTokens).
+// already revoked or expired, and five belonging to the seeded service principal (its MyTokens).
 // Everything derives from now and the index, so two emulators with the same clock agree.
 func seedRefreshTokens(now time.Time) []*record {
 	clients := seedClients(now)
@@ -87,6 +87,10 @@ func seedRefreshTokens(now time.Time) []*record {
 		}
 		add(self, clients[4], "OAuthClient", time.Duration(6+i*20)*time.Hour, revoked, false)
 	}
+	// A fifth, an hour old: after the demo's rotation flow (it revokes the
+	// ones older than a day) and one more revocation, the integration still
+	// has a token of its own to list and pick.
+	add(self, clients[4], "OAuthClient", time.Hour, "", false)
 	return recs
 }
 
