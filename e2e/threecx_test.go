@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/threecxemu"
 )
 
 // The demo PBX (threecxemu) is seeded with security tokens 1..34, of which
@@ -112,8 +114,8 @@ func TestThreeCxListRefreshTokensReturnsAllOfMyTokens(t *testing.T) {
 	r := execute(t, "tcxListMine")
 	mustSucceed(t, r)
 	got := r.items(t, "List Refresh Tokens")
-	if len(got) != 5 {
-		t.Fatalf("got %d items, want the principal's 5 refresh tokens: %+v", len(got), got)
+	if len(got) != threecxemu.SeededMyTokens {
+		t.Fatalf("got %d items, want the principal's %d refresh tokens: %+v", len(got), threecxemu.SeededMyTokens, got)
 	}
 	for _, it := range got {
 		if it.JSON["DisplayName"] != "Tokenwarden automation" {

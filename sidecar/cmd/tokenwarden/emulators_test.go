@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tokenwarden/tokenwarden/sidecar/action"
+	"github.com/tokenwarden/tokenwarden/sidecar/emulator/threecxemu"
 	"github.com/tokenwarden/tokenwarden/sidecar/internal/sidecartest"
 	"github.com/tokenwarden/tokenwarden/sidecar/internal/testlog"
 )
@@ -56,12 +57,11 @@ func TestEmulatorsServeReadyConnectionsAtScale(t *testing.T) {
 		}
 		return res
 	}
-	// The seeded principal has 4 tokens of its own before scaling.
 	res := invoke("threecx.listRefreshTokens", "threecx", `{"returnAll": true, "top": 40, "count": true, "limit": 100000}`)
 	b, _ := json.Marshal(res.Meta)
 	var meta struct{ Count, Returned, Pages int }
 	_ = json.Unmarshal(b, &meta)
-	if meta.Count != 4+scale || meta.Returned != 4+scale || meta.Pages != (4+scale+39)/40 {
+	if meta.Count != threecxemu.SeededMyTokens+scale || meta.Returned != threecxemu.SeededMyTokens+scale || meta.Pages != (threecxemu.SeededMyTokens+scale+39)/40 {
 		t.Errorf("MyTokens at scale: %s", b)
 	}
 	res = invoke("threecx.listSecurityTokens", "threecx", `{"top": 1, "count": true}`)

@@ -46,6 +46,10 @@ func seedClients(now time.Time) []oauthClient {
 	}
 }
 
+// SeededMyTokens is how many refresh tokens of its own (MyTokens) the
+// seeded principal has before Options.Scale adds more.
+const SeededMyTokens = 5
+
 // seedRefreshTokens builds the sessions every emulator starts with: one or two per user, a few
 // already revoked or expired, and five belonging to the seeded service principal (its MyTokens).
 // Everything derives from now and the index, so two emulators with the same clock agree.
